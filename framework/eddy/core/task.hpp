@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cassert>
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <type_traits>
+#include <utility>
+
+#include "eddy/core/cancellation.hpp"
+#include "eddy/core/errors.hpp"
+
+namespace eddy {
+
+template <class T = void>
+class task;
+
+namespace detail {
+
+/// Base of every eddy promise type that carries a cancellation token. Library awaitables read
+/// the token of the coroutine that awaits them through `token_of(handle)`.
+class cancellable_promise {
+ public:
+  cancel_token token() const noexcept { return token_; }
+  cancel_token token_;
+};
+
+/// The token of the coroutine behind `h`, or an empty token for foreign coroutine types.
+template <class P>
+cancel_token token_of(std::coroutine_handle<P> h) noexcept {
+  if constexpr (std::is_base_of_v<cancellable_promise, P>) {
+    return h.promise().token_;
+  } else {
+    return {};
+  }
+}
+
+/// A waiter on a spawned task's completion (a `co_await` on its join_handle or a done
+/// callback). Nodes live in the waiting awaiter, or in a heap block for callbacks.
+struct root_waiter {
+  root_waiter* next = nullptr;
+  void (*notify)(root_waiter*) noexcept = nullptr;
+};
+
+/// Book-keeping used only when a task is spawned as a root (see runtime/spawn.hpp). It lives in
+/// every task frame because a separate allocation per spawned task would cost more memory
+/// than these few words do (1,000,000 sleeping tasks must fit in 256 MiB).
+struct root_block {
+  cancel_source source;                  // cancels this task and everything it awaits
+  root_block* prev = nullptr;            // the loop's list of live roots
+  root_block* next = nullptr;
+  root_waiter* waiters = nullptr;        // notified once, at completion
+  std::coroutine_handle<> frame;         // the task's own frame
+  std::uint32_t refs = 0;                // join_handle + loop
+  bool done = false;
+  bool retrieved = false;                // result or exception observed by somebody
+};
+
+class task_promise_base : public cancellable_promise {
+ public:
+  /// Called at final suspend when no coroutine awaits the task directly. Returns the
+  /// coroutine to transfer to, or `std::noop_coroutine()`. May destroy the frame.
+  using done_hook = std::coroutine_handle<> (*)(task_promise_base&) noexcept;
+
+  std::suspend_always initial_suspend() const noexcept { return {}; }
+
+  struct final_awaiter {
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
+      task_promise_base& p = h.promise();
+      if (p.continuation_) return p.continuation_;
+      if (p.on_done_) return p.on_done_(p);
+      return std::noop_coroutine();
+    }
+    void await_resume() const noexcept {}
+  };
+  final_awaiter final_suspend() const noexcept { return {}; }
+
+  void unhandled_exception() noexcept { exception_ = std::current_exception(); }
+
+  bool failed() const noexcept { return exception_ != nullptr; }
+  const std::exception_ptr& exception() const noexcept { return exception_; }
+  /// True if the task ended by letting `cancelled_error` escape.
+  bool ended_cancelled() const noexcept;
+
+  std::coroutine_handle<> continuation_;
+  done_hook on_done_ = nullptr;
+  void* done_ctx_ = nullptr;             // owner of `on_done_` (when_all state, ...)
+  std::exception_ptr exception_;
+  root_block root_;
+};
+
+template <class T>
+class task_promise final : public task_promise_base {
+ public:
+  task_promise() noexcept {}
+  ~task_promise() {
+    if (has_value_) value_.~T();
+  }
+  task<T> get_return_object() noexcept;
+
+  template <class U>
+    requires std::is_convertible_v<U&&, T>
+  void return_value(U&& v) noexcept(std::is_nothrow_constructible_v<T, U&&>) {
+    new (&value_) T(std::forward<U>(v));
+    has_value_ = true;
+  }
+
+  /// Returns the value or rethrows the stored exception.
+  T& get() & {
+    if (exception_) std::rethrow_exception(exception_);
+    assert(has_value_);
+    return value_;
+  }
+  T&& get() && { return std::move(get()); }
+
+ private:
+  union {
+    T value_;
+  };
+  bool has_value_ = false;
+};
+
+template <class T>
+class task_promise<T&> final : public task_promise_base {
+ public:
+  task<T&> get_return_object() noexcept;
+  void return_value(T& v) noexcept { value_ = &v; }
+  T& get() {
+    if (exception_) std::rethrow_exception(exception_);
+    assert(value_);
+    return *value_;
+  }
+
+ private:
+  T* value_ = nullptr;
+};
+
+template <>
+class task_promise<void> final : public task_promise_base {
+ public:
+  task<void> get_return_object() noexcept;
+  void return_void() noexcept {}
+  void get() {
+    if (exception_) std::rethrow_exception(exception_);
+  }
+};
+
+}  // namespace detail
+
+/// A lazily started coroutine producing a `T` (or `void`, or `T&`).
+///
+/// Nothing runs until the task is awaited (`co_await std::move(t)` or `co_await f()`), or
+/// handed to `spawn()` / `run()`. Awaiting consumes the task. When the body finishes, control
+/// transfers symmetrically to the awaiting coroutine; exceptions thrown by the body are
+/// rethrown from `co_await`. The awaiting coroutine's cancellation token is passed down, so
+/// cancelling the awaiter cancels whatever the task is waiting on.
+template <class T>
+class [[nodiscard]] task {
+ public:
+  using promise_type = detail::task_promise<T>;
+  using value_type = T;
+  using handle_type = std::coroutine_handle<promise_type>;
+
+  task() noexcept = default;
+  explicit task(handle_type h) noexcept : coro_(h) {}
+  task(task&& o) noexcept : coro_(std::exchange(o.coro_, {})) {}
+  task& operator=(task&& o) noexcept {
+    if (this != &o) {
+      destroy();
+      coro_ = std::exchange(o.coro_, {});
+    }
+    return *this;
+  }
+  task(const task&) = delete;
+  task& operator=(const task&) = delete;
+  /// Destroying a task that never started destroys its frame; its body never runs.
+  ~task() { destroy(); }
+
+  /// True if the task holds a coroutine (it was not moved from or consumed).
+  bool valid() const noexcept { return static_cast<bool>(coro_); }
+
+  class awaiter {
+   public:
+    explicit awaiter(handle_type h) noexcept : coro_(h) {}
+    awaiter(awaiter&& o) noexcept : coro_(std::exchange(o.coro_, {})) {}
+    awaiter(const awaiter&) = delete;
+    ~awaiter() {
+      if (coro_) coro_.destroy();
+    }
+
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<P> caller) noexcept {
+      auto& p = coro_.promise();
+      p.continuation_ = caller;
+      p.token_ = detail::token_of(caller);
+      return coro_;
+    }
+    T await_resume() {
+      if constexpr (std::is_void_v<T> || std::is_reference_v<T>) {
+        return coro_.promise().get();
+      } else {
+        return std::move(coro_.promise()).get();
+      }
+    }
+
+   private:
+    handle_type coro_;
+  };
+
+  /// Starts the task and waits for it. Precondition: `valid()`.
+  awaiter operator co_await() && noexcept {
+    assert(coro_);
+    return awaiter(std::exchange(coro_, {}));
+  }
+
+  /// Gives up ownership of the frame (for spawn and combinators).
+  handle_type release() noexcept { return std::exchange(coro_, {}); }
+
+ private:
+  void destroy() noexcept {
+    if (coro_) coro_.destroy();
+  }
+  handle_type coro_;
+};
+
+namespace detail {
+template <class T>
+task<T> task_promise<T>::get_return_object() noexcept {
+  return task<T>(std::coroutine_handle<task_promise>::from_promise(*this));
+}
+template <class T>
+task<T&> task_promise<T&>::get_return_object() noexcept {
+  return task<T&>(std::coroutine_handle<task_promise>::from_promise(*this));
+}
+inline task<void> task_promise<void>::get_return_object() noexcept {
+  return task<void>(std::coroutine_handle<task_promise>::from_promise(*this));
+}
+
+/// True if `e` holds a `cancelled_error`.
+inline bool is_cancellation(const std::exception_ptr& e) noexcept {
+  if (!e) return false;
+  try {
+    std::rethrow_exception(e);
+  } catch (const cancelled_error&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
+inline bool task_promise_base::ended_cancelled() const noexcept { return is_cancellation(exception_); }
+}  // namespace detail
+
+/// True for `task<T>` types.
+template <class X>
+inline constexpr bool is_task_v = false;
+template <class T>
+inline constexpr bool is_task_v<task<T>> = true;
+
+namespace this_task {
+
+/// `co_await this_task::token()` yields the calling task's cancellation token without
+/// suspending. Useful to pass cancellation into callbacks or worker threads.
+struct token_awaiter {
+  cancel_token token_;
+  bool await_ready() const noexcept { return false; }
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) noexcept {
+    token_ = detail::token_of(h);
+    return false;
+  }
+  cancel_token await_resume() const noexcept { return token_; }
+};
+inline token_awaiter token() noexcept { return {}; }
+
+}  // namespace this_task
+
+}  // namespace eddy

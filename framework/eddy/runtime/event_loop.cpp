@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: MIT
+#include "eddy/runtime/event_loop.hpp"
+
+#include <cassert>
+#include <cstdio>
+#include <mutex>
+#include <vector>
+
+namespace eddy {
+namespace detail {
+
+struct callback_node : timer_node {
+  std::uint32_t refs = 1;  // the handle's; the queue (ready or timer) holds one more
+  bool cancelled = false;
+  event_loop* loop = nullptr;
+  unique_function<void()> fn;
+};
+
+struct post_queue {
+  std::mutex mutex;
+  std::vector<unique_function<void()>> items;
+};
+
+namespace {
+thread_local event_loop* current_loop = nullptr;
+
+void release(callback_node* n) noexcept {
+  if (--n->refs == 0) delete n;
+}
+}  // namespace
+
+current_loop_guard::current_loop_guard(event_loop& loop) noexcept : previous_(current_loop) {
+  current_loop = &loop;
+}
+current_loop_guard::~current_loop_guard() { current_loop = previous_; }
+
+event_loop& this_loop() noexcept {
+  assert(current_loop && "no eddy event loop runs on this thread");
+  return *current_loop;
+}
+
+}  // namespace detail
+
+// ---- callback_handle -------------------------------------------------------------------------
+
+callback_handle& callback_handle::operator=(callback_handle&& o) noexcept {
+  if (this != &o) {
+    if (node_) detail::release(node_);
+    node_ = std::exchange(o.node_, nullptr);
+  }
+  return *this;
+}
+
+callback_handle::~callback_handle() {
+  if (node_) detail::release(node_);
+}
+
+void callback_handle::cancel() noexcept {
+  if (!node_ || node_->cancelled) return;
+  node_->cancelled = true;
+  if (node_->queued()) {
+    // A pending call_later: take it out of the heap now rather than when it is due.
+    node_->loop->remove_timer(*node_);
+    detail::release(node_);
+  }
+  node_->fn.reset();  // free captures now; a queued call_soon item is skipped when it surfaces
+}
+
+bool callback_handle::cancelled() const noexcept { return node_ && node_->cancelled; }
+
+// ---- event_loop ------------------------------------------------------------------------------
+
+event_loop::event_loop(loop_options options)
+    : options_(options),
+      now_(options.virtual_time ? time_point{} : steady_clock::now()),
+      posted_(std::make_unique<detail::post_queue>()) {}
+
+event_loop::~event_loop() {
+  // Tasks still alive would otherwise outlive the timers and descriptors they wait on. Give
+  // them the chance to unwind through cancellation; any that refuse are destroyed.
+  if (live_count_ > 0) {
+    detail::current_loop_guard guard(*this);
+    cancel_all();
+    for (int i = 0; i < 1000 && live_count_ > 0 && !ready_.empty(); ++i) run_once();
+    while (roots_) {
+      detail::root_block* r = roots_;
+      roots_ = r->next;
+      --live_count_;
+      r->frame.destroy();
+    }
+  }
+  // Callbacks that never ran release what they captured.
+  while (!ready_.empty()) {
+    ready_item item = ready_.pop();
+    if (item.fn == &run_callback) detail::release(static_cast<detail::callback_node*>(item.arg));
+  }
+  while (!timers_.empty()) {
+    auto* n = timers_.pop();
+    // Only call_later nodes can remain: awaiters remove themselves when their frames die.
+    detail::release(static_cast<detail::callback_node*>(n));
+  }
+}
+
+event_loop* event_loop::current() noexcept { return detail::current_loop; }
+
+void event_loop::advance(duration d) noexcept {
+  assert(options_.virtual_time);
+  now_ += d;
+}
+
+void event_loop::resume_coroutine(void* address) {
+  std::coroutine_handle<>::from_address(address).resume();
+}
+
+void event_loop::run_callback(void* p) {
+  auto* n = static_cast<detail::callback_node*>(p);
+  if (!n->cancelled && n->fn) {
+    try {
+      n->fn();
+    } catch (...) {
+      n->loop->report(std::current_exception(), "callback");
+    }
+    n->fn.reset();
+  }
+  detail::release(n);
+}
+
+callback_handle event_loop::call_soon(unique_function<void()> fn) {
+  auto* n = new detail::callback_node;
+  n->loop = this;
+  n->fn = std::move(fn);
+  ++n->refs;
+  ready_.push({&run_callback, n});
+  return callback_handle(n);
+}
+
+callback_handle event_loop::call_later(duration delay, unique_function<void()> fn) {
+  return call_at(now_ + delay, std::move(fn));
+}
+
+callback_handle event_loop::call_at(time_point when, unique_function<void()> fn) {
+  auto* n = new detail::callback_node;
+  n->loop = this;
+  n->fn = std::move(fn);
+  n->when = when;
+  n->fire = [](detail::timer_node* t) noexcept {
+    auto* cb = static_cast<detail::callback_node*>(t);
+    // The heap's reference moves to the ready queue: the callback runs in order with
+    // other ready work rather than inside the timer scan.
+    cb->loop->ready_.push({&run_callback, cb});
+  };
+  ++n->refs;
+  timers_.push(n);
+  return callback_handle(n);
+}
+
+void event_loop::post(unique_function<void()> fn) {
+  bool was_empty;
+  {
+    std::lock_guard lock(posted_->mutex);
+    was_empty = posted_->items.empty();
+    posted_->items.push_back(std::move(fn));
+  }
+  // One wake-up per batch: the loop drains the whole queue when it wakes.
+  if (was_empty) reactor_.wake();
+}
+
+void event_loop::drain_posted() {
+  std::vector<unique_function<void()>> batch;
+  {
+    std::lock_guard lock(posted_->mutex);
+    if (posted_->items.empty()) return;
+    batch.swap(posted_->items);
+  }
+  for (auto& fn : batch) {
+    try {
+      fn();
+    } catch (...) {
+      report(std::current_exception(), "posted function");
+    }
+  }
+}
+
+void event_loop::on_io(void* self, const detail::io_event& ev) {
+  auto* loop = static_cast<event_loop*>(self);
+  detail::io_state& s = *ev.state;
+  if (ev.readable && s.reader) {
+    detail::io_waiter* w = s.reader;
+    if (w->on_ready(w)) {
+      s.reader = nullptr;
+      loop->schedule(w->handle);
+    }
+  }
+  if (ev.writable && s.writer) {
+    detail::io_waiter* w = s.writer;
+    if (w->on_ready(w)) {
+      s.writer = nullptr;
+      loop->schedule(w->handle);
+    }
+  }
+}
+
+void event_loop::fire_due_timers() {
+  while (!timers_.empty() && timers_.top()->when <= now_) {
+    detail::timer_node* n = timers_.pop();
+    n->fire(n);
+  }
+}
+
+void event_loop::run_once() {
+  detail::current_loop_guard guard(*this);
+  drain_posted();
+
+  // 1. The reactor: block only when nothing is ready, and at most until the next timer.
+  std::chrono::nanoseconds timeout{-1};
+  if (!ready_.empty() || stopping_ || options_.virtual_time) {
+    timeout = std::chrono::nanoseconds{0};
+  } else if (!timers_.empty()) {
+    auto wait = timers_.top()->when - steady_clock::now();
+    timeout = wait.count() > 0 ? std::chrono::duration_cast<std::chrono::nanoseconds>(wait)
+                               : std::chrono::nanoseconds{0};
+  }
+  int events = reactor_.poll(timeout, &on_io, this);
+  drain_posted();
+
+  // 2. Timers, against the time read once for this iteration.
+  if (options_.virtual_time) {
+    // Nothing else can happen: jump to the next deadline (trio's autojump clock).
+    if (events == 0 && ready_.empty() && !timers_.empty() && timers_.top()->when > now_) {
+      now_ = timers_.top()->when;
+    }
+  } else {
+    now_ = steady_clock::now();
+  }
+  fire_due_timers();
+
+  // 3. Everything that is ready now; work scheduled meanwhile waits for the next iteration so
+  //    that I/O and timers are never starved (asyncio's _run_once, libuv's uv_run). Seen from
+  //    the coroutines the cycle is ready -> poll -> timers -> ready; an iteration ends after
+  //    running the ready work so that run_once() never blocks with work pending.
+  for (std::size_t n = ready_.size(); n > 0; --n) {
+    ready_item item = ready_.pop();
+    item.fn(item.arg);
+  }
+}
+
+void event_loop::run_forever() {
+  stopping_ = false;
+  while (!stopping_) run_once();
+  stopping_ = false;
+}
+
+void event_loop::set_exception_handler(
+    unique_function<void(std::exception_ptr, std::string_view)> h) {
+  exception_handler_ = std::move(h);
+}
+
+void event_loop::report(std::exception_ptr e, std::string_view context) noexcept {
+  if (exception_handler_) {
+    try {
+      exception_handler_(e, context);
+      return;
+    } catch (...) {
+      // A failing handler falls back to the default below.
+    }
+  }
+  const char* what = "unknown exception";
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    std::fprintf(stderr, "eddy: unhandled exception in %.*s: %s\n",
+                 static_cast<int>(context.size()), context.data(), ex.what());
+    return;
+  } catch (...) {
+  }
+  std::fprintf(stderr, "eddy: unhandled exception in %.*s: %s\n",
+               static_cast<int>(context.size()), context.data(), what);
+}
+
+void event_loop::adopt_root(detail::root_block& r) noexcept {
+  r.prev = nullptr;
+  r.next = roots_;
+  if (roots_) roots_->prev = &r;
+  roots_ = &r;
+  ++live_count_;
+}
+
+void event_loop::release_root(detail::root_block& r) noexcept {
+  if (r.prev) r.prev->next = r.next; else roots_ = r.next;
+  if (r.next) r.next->prev = r.prev;
+  r.prev = r.next = nullptr;
+  // While draining, the last task to finish must not leave run_once() blocked in the reactor.
+  if (--live_count_ == 0 && draining_) stopping_ = true;
+}
+
+void event_loop::cancel_all() noexcept {
+  // Cancellation callbacks only schedule; the list cannot change under us.
+  for (detail::root_block* r = roots_; r; r = r->next) r->source.request_cancel();
+}
+
+void event_loop::drain() {
+  draining_ = true;
+  cancel_all();
+  while (live_count_ > 0) {
+    run_once();
+    // Tasks spawned while draining are cancelled too.
+    cancel_all();
+  }
+  draining_ = false;
+  stopping_ = false;
+}
+
+}  // namespace eddy

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <coroutine>
+
+#include "eddy/core/cancellation.hpp"
+#include "eddy/core/errors.hpp"
+#include "eddy/core/task.hpp"
+#include "eddy/runtime/event_loop.hpp"
+
+namespace eddy {
+
+/// Awaiter of `sleep_for` / `sleep_until`. It holds its own timer node: sleeping allocates
+/// nothing.
+class [[nodiscard]] sleep_awaiter : cancel_hook {
+ public:
+  explicit sleep_awaiter(time_point when, bool yield_only = false) noexcept
+      : when_(when), yield_only_(yield_only) {}
+  /// Movable until awaited (so it can be handed to `with_timeout` and friends).
+  sleep_awaiter(sleep_awaiter&& o) noexcept : when_(o.when_), yield_only_(o.yield_only_) {}
+  sleep_awaiter& operator=(sleep_awaiter&&) = delete;
+  ~sleep_awaiter() {
+    if (node_.queued()) loop_->remove_timer(node_);
+  }
+
+  bool await_ready() const noexcept { return false; }
+
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) {
+    handle_ = h;
+    loop_ = &detail::this_loop();
+    if (!arm(detail::token_of(h), &on_cancel)) {
+      cancelled_ = true;
+      return false;
+    }
+    if (yield_only_) {
+      // sleep_for(0): let every other ready coroutine run once (asyncio.sleep(0)).
+      disarm();
+      loop_->schedule(h);
+      return true;
+    }
+    node_.when = when_;
+    node_.fire = &on_fire;
+    loop_->add_timer(node_);
+    return true;
+  }
+
+  /// Throws `cancelled_error` if the sleeping task was cancelled.
+  void await_resume() const {
+    if (cancelled_) throw cancelled_error();
+  }
+
+ private:
+  struct node : detail::timer_node {
+    sleep_awaiter* owner;
+  };
+  static void on_fire(detail::timer_node* n) noexcept {
+    auto* self = static_cast<node*>(n)->owner;
+    self->disarm();
+    self->loop_->schedule(self->handle_);
+  }
+  static void on_cancel(cancel_hook* hook) noexcept {
+    auto* self = static_cast<sleep_awaiter*>(hook);
+    self->loop_->remove_timer(self->node_);
+    self->cancelled_ = true;
+    self->loop_->schedule(self->handle_);
+  }
+
+  time_point when_;
+  event_loop* loop_ = nullptr;
+  std::coroutine_handle<> handle_;
+  node node_{{}, this};
+  bool yield_only_;
+  bool cancelled_ = false;
+};
+
+/// Suspends the calling task until `when` (loop time). Throws `cancelled_error` on
+/// cancellation; the timer is removed at once.
+inline sleep_awaiter sleep_until(time_point when) noexcept { return sleep_awaiter(when); }
+
+/// Suspends the calling task for `d`. `sleep_for(0s)` yields to the other ready tasks once.
+/// Resumes on the task's own loop. Throws `cancelled_error` on cancellation.
+template <class Rep, class Period>
+sleep_awaiter sleep_for(std::chrono::duration<Rep, Period> d) noexcept {
+  if (d <= d.zero()) return sleep_awaiter(time_point{}, true);
+  return sleep_awaiter(detail::this_loop().now() +
+                       std::chrono::ceil<duration>(d));
+}
+
+/// Lets every other ready task run once before continuing (asyncio.sleep(0)).
+inline sleep_awaiter yield() noexcept { return sleep_awaiter(time_point{}, true); }
+
+}  // namespace eddy

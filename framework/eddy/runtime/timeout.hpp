@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <chrono>
+#include <coroutine>
+#include <optional>
+#include <utility>
+
+#include "eddy/core/awaitable_traits.hpp"
+#include "eddy/core/cancellation.hpp"
+#include "eddy/core/errors.hpp"
+#include "eddy/core/outcome.hpp"
+#include "eddy/core/task.hpp"
+#include "eddy/core/when_all.hpp"
+#include "eddy/runtime/event_loop.hpp"
+
+namespace eddy {
+namespace detail {
+
+enum class on_timeout { raise, give_up };
+
+/// Runs a task under a deadline: a cancellation source linked to the parent's token and a
+/// timer that cancels it. Only a cancellation that the timer caused is converted (asyncio's
+/// `timeouts.py` does the same with `uncancel()`): if the parent is cancelled too, the
+/// cancellation propagates unchanged.
+template <class T, on_timeout Mode>
+class [[nodiscard]] deadline_awaitable {
+ public:
+  deadline_awaitable(time_point deadline, task<T> t) noexcept
+      : handle_(t.release()), deadline_(deadline) {}
+  deadline_awaitable(const deadline_awaitable&) = delete;
+  ~deadline_awaitable() {
+    if (timer_.queued()) loop_->remove_timer(timer_);
+    if (handle_) handle_.destroy();
+  }
+
+  bool await_ready() const noexcept { return false; }
+
+  template <class P>
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<P> parent) noexcept {
+    loop_ = &this_loop();
+    parent_ = parent;
+    parent_token_ = token_of(parent);
+    source_.link(parent_token_);
+    auto& p = handle_.promise();
+    p.token_ = source_.token();
+    p.on_done_ = &on_child_done;
+    p.done_ctx_ = this;
+    timer_.when = deadline_;
+    timer_.fire = &on_fire;
+    loop_->add_timer(timer_);
+    return handle_;
+  }
+
+  auto await_resume() {
+    auto& p = handle_.promise();
+    const bool ours = fired_ && !parent_token_.cancel_requested() && p.ended_cancelled();
+    if constexpr (Mode == on_timeout::raise) {
+      if (ours) throw timeout_error();
+      return take_value(handle_);
+    } else {
+      using V = non_void_t<T>;
+      if (ours) return std::optional<V>();
+      return std::optional<V>(take_value(handle_));
+    }
+  }
+
+  /// True if the deadline expired (whether or not the work noticed).
+  bool expired() const noexcept { return fired_; }
+
+ private:
+  struct node : timer_node {
+    deadline_awaitable* self;
+  };
+  static std::coroutine_handle<> on_child_done(task_promise_base& p) noexcept {
+    auto* self = static_cast<deadline_awaitable*>(p.done_ctx_);
+    self->loop_->remove_timer(self->timer_);
+    return self->parent_;
+  }
+  static void on_fire(timer_node* n) noexcept {
+    auto* self = static_cast<node*>(n)->self;
+    self->fired_ = true;
+    self->source_.request_cancel();
+  }
+
+  std::coroutine_handle<task_promise<T>> handle_;
+  time_point deadline_;
+  event_loop* loop_ = nullptr;
+  std::coroutine_handle<> parent_;
+  cancel_token parent_token_;
+  linked_cancel_source source_;
+  node timer_{{}, this};
+  bool fired_ = false;
+};
+
+/// Runs a task shielded from the awaiting task's cancellation.
+template <class T>
+class [[nodiscard]] shield_awaitable {
+ public:
+  explicit shield_awaitable(task<T> t) noexcept : handle_(t.release()) {}
+  shield_awaitable(const shield_awaitable&) = delete;
+  ~shield_awaitable() {
+    if (handle_) handle_.destroy();
+  }
+  bool await_ready() const noexcept { return false; }
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<> parent) noexcept {
+    handle_.promise().continuation_ = parent;
+    handle_.promise().token_ = cancel_token{};
+    return handle_;
+  }
+  non_void_t<T> await_resume() { return take_value(handle_); }
+
+ private:
+  std::coroutine_handle<task_promise<T>> handle_;
+};
+
+template <class D>
+time_point deadline_after(D d) {
+  return this_loop().now() + std::chrono::ceil<duration>(d);
+}
+
+}  // namespace detail
+
+/// Awaits `aw` with a time limit (asyncio.wait_for). When `d` elapses the work is cancelled,
+/// awaited until it has unwound, and `timeout_error` is thrown. If the awaiting task itself is
+/// cancelled, `cancelled_error` propagates instead. Yields the work's value otherwise.
+template <class Rep, class Period, class A>
+  requires awaitable<A>
+auto with_timeout(std::chrono::duration<Rep, Period> d, A aw) {
+  return detail::deadline_awaitable<await_result_t<A>, detail::on_timeout::raise>(
+      detail::deadline_after(d), as_task(std::move(aw)));
+}
+
+/// The scope form of `with_timeout` (trio/anyio's fail_after): the work inside must finish
+/// within `d` or `timeout_error` is thrown.
+template <class Rep, class Period, class A>
+  requires awaitable<A>
+auto fail_after(std::chrono::duration<Rep, Period> d, A aw) {
+  return with_timeout(d, std::move(aw));
+}
+
+/// Like `fail_after` with an absolute deadline (loop time).
+template <class A>
+  requires awaitable<A>
+auto fail_at(time_point deadline, A aw) {
+  return detail::deadline_awaitable<await_result_t<A>, detail::on_timeout::raise>(
+      deadline, as_task(std::move(aw)));
+}
+
+/// Gives the work `d` to finish; on expiry it is cancelled and `std::nullopt` is returned
+/// instead of throwing (trio's move_on_after). Yields `std::optional<T>` (`void_value` for
+/// `void` work).
+template <class Rep, class Period, class A>
+  requires awaitable<A>
+auto move_on_after(std::chrono::duration<Rep, Period> d, A aw) {
+  return detail::deadline_awaitable<await_result_t<A>, detail::on_timeout::give_up>(
+      detail::deadline_after(d), as_task(std::move(aw)));
+}
+
+/// Like `move_on_after` with an absolute deadline (loop time).
+template <class A>
+  requires awaitable<A>
+auto move_on_at(time_point deadline, A aw) {
+  return detail::deadline_awaitable<await_result_t<A>, detail::on_timeout::give_up>(
+      deadline, as_task(std::move(aw)));
+}
+
+/// Runs `aw` protected from the awaiting task's cancellation: it runs to completion even if the
+/// caller is cancelled meanwhile; the caller sees its cancellation at its next wait. Use it
+/// for cleanup that must finish (flushing, a graceful close).
+template <class A>
+  requires awaitable<A>
+auto shield(A aw) {
+  return detail::shield_awaitable<await_result_t<A>>(as_task(std::move(aw)));
+}
+
+}  // namespace eddy
