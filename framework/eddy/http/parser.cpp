@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: MIT
+#include "eddy/http/parser.hpp"
+
+#include <llhttp.h>
+
+#include <cstring>
+#include <limits>
+
+namespace eddy::http {
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+method map_method(std::uint8_t m) noexcept {
+  switch (m) {
+    case HTTP_GET: return method::get;
+    case HTTP_HEAD: return method::head;
+    case HTTP_POST: return method::post;
+    case HTTP_PUT: return method::put;
+    case HTTP_DELETE: return method::del;
+    case HTTP_CONNECT: return method::connect;
+    case HTTP_OPTIONS: return method::options;
+    case HTTP_TRACE: return method::trace;
+    case HTTP_PATCH: return method::patch;
+    default: return method::other;
+  }
+}
+
+}  // namespace
+
+struct parser::impl {
+  llhttp_t llhttp;
+  llhttp_settings_t settings;
+  parser* owner;
+  enum class pause { none, head, message_end } paused = pause::none;
+  bool field_open = false;
+
+  static parser& self(llhttp_t* p) { return *static_cast<impl*>(p->data)->owner; }
+  static impl& me(llhttp_t* p) { return *static_cast<impl*>(p->data); }
+
+  static int fail(parser& s, int status, std::string_view reason) {
+    s.error_status_ = status;
+    s.error_reason_ = reason;
+    return HPE_USER;
+  }
+
+  // Offsets of a piece relative to the caller's buffer; checks the head-size limit.
+  static bool track(parser& s, const char* at, std::size_t len, buffer_span& out, bool extend) {
+    auto offset = static_cast<std::size_t>(at - s.base_);
+    if (!s.head_started_) {
+      s.head_started_ = true;
+      s.head_start_ = offset;
+    }
+    if (offset + len - s.head_start_ > s.limits_.max_head_bytes) return false;
+    if (extend && out.length != 0) {
+      // Pieces of one token are adjacent in the buffer even across feed() calls.
+      out.length = static_cast<std::uint32_t>(offset + len - out.offset);
+    } else {
+      out.offset = static_cast<std::uint32_t>(offset);
+      out.length = static_cast<std::uint32_t>(len);
+    }
+    return true;
+  }
+
+  static int head_too_large(parser& s) {
+    return fail(s, s.kind_ == kind::request ? 431 : 502, "header section too large");
+  }
+
+  static int on_message_begin(llhttp_t* p) {
+    parser& s = self(p);
+    auto headers = std::move(s.head_.headers);
+    headers.clear();  // keeps its capacity: no allocation per message once warm
+    s.head_ = message_head{};
+    s.head_.headers = std::move(headers);
+    s.head_started_ = false;
+    s.body_received_ = 0;
+    s.idle_ = false;
+    me(p).field_open = false;
+    return 0;
+  }
+  static int on_method(llhttp_t* p, const char* at, std::size_t len) {
+    parser& s = self(p);
+    return track(s, at, len, s.head_.method_token, true) ? 0 : head_too_large(s);
+  }
+  static int on_url(llhttp_t* p, const char* at, std::size_t len) {
+    parser& s = self(p);
+    if (!track(s, at, len, s.head_.target, true)) return head_too_large(s);
+    if (s.head_.target.length > s.limits_.max_target_bytes) return fail(s, 414, "request target too long");
+    return 0;
+  }
+  static int on_status(llhttp_t* p, const char* at, std::size_t len) {
+    parser& s = self(p);
+    return track(s, at, len, s.head_.reason, true) ? 0 : head_too_large(s);
+  }
+  static int on_header_field(llhttp_t* p, const char* at, std::size_t len) {
+    parser& s = self(p);
+    impl& i = me(p);
+    if (!i.field_open) {
+      if (s.head_.headers.size() >= s.limits_.max_header_count) {
+        return fail(s, s.kind_ == kind::request ? 431 : 502, "too many header fields");
+      }
+      s.head_.headers.emplace_back();
+      i.field_open = true;
+    }
+    return track(s, at, len, s.head_.headers.back().name, true) ? 0 : head_too_large(s);
+  }
+  static int on_header_field_complete(llhttp_t* p) {
+    me(p).field_open = false;
+    return 0;
+  }
+  static int on_header_value(llhttp_t* p, const char* at, std::size_t len) {
+    parser& s = self(p);
+    return track(s, at, len, s.head_.headers.back().value, true) ? 0 : head_too_large(s);
+  }
+  static int on_header_value_complete(llhttp_t* p) {
+    parser& s = self(p);
+    header_span& h = s.head_.headers.back();
+    // Optional whitespace after the value is not part of it (RFC 9110 5.5).
+    while (h.value.length > 0) {
+      char c = s.base_[h.value.offset + h.value.length - 1];
+      if (c != ' ' && c != '\t') break;
+      --h.value.length;
+    }
+    std::string_view name = h.name.in(s.base_);
+    if (iequals(name, "host")) {
+      if (s.head_.has_host && s.kind_ == kind::request) return fail(s, 400, "duplicate Host header");
+      s.head_.has_host = true;
+    } else if (iequals(name, "expect") && s.kind_ == kind::request) {
+      if (!iequals(h.value.in(s.base_), "100-continue")) return fail(s, 417, "unsupported expectation");
+      s.head_.expect_continue = true;
+    }
+    return 0;
+  }
+  static int on_headers_complete(llhttp_t* p) {
+    parser& s = self(p);
+    message_head& h = s.head_;
+    h.version_major = llhttp_get_http_major(p);
+    h.version_minor = llhttp_get_http_minor(p);
+    h.keep_alive = llhttp_should_keep_alive(p) != 0;
+    h.chunked = (p->flags & F_CHUNKED) != 0;
+    if (p->flags & F_CONTENT_LENGTH) h.content_length = p->content_length;
+    h.upgrade = p->upgrade != 0;
+    if (h.version_major != 1) return fail(s, 505, "HTTP version not supported");
+    if (s.kind_ == kind::request) {
+      h.method = map_method(llhttp_get_method(p));
+      if (h.method == method::connect) return fail(s, 501, "CONNECT is not supported");
+      if (h.version_minor >= 1 && !h.has_host) return fail(s, 400, "missing Host header");
+      if (h.content_length && *h.content_length > s.limits_.max_body_bytes) {
+        return fail(s, 413, "request body too large");
+      }
+      // Upgrade (e.g. websocket) is not offered: answer as plain HTTP and keep parsing the
+      // connection as HTTP/1.1 (RFC 9110 7.8 lets a server ignore Upgrade).
+      if (h.upgrade) {
+        p->upgrade = 0;
+        h.upgrade = false;
+      }
+    } else {
+      h.status = llhttp_get_status_code(p);
+      if (s.expect_no_body_ || (h.status >= 100 && h.status < 200) || h.status == 204 ||
+          h.status == 304) {
+        // No body: the message completes at once and stops at message_end.
+        return 1;
+      }
+      if (h.content_length && *h.content_length > s.limits_.max_body_bytes) {
+        return fail(s, 502, "response body too large");
+      }
+    }
+    // Stop after the head only when a body follows, so the caller can decide (100-continue,
+    // streaming) before reading it; a bodiless message goes straight to message_end.
+    const bool body_follows = h.chunked || (h.content_length && *h.content_length > 0) ||
+                              (s.kind_ == kind::response && !h.content_length);
+    if (!body_follows) return 0;
+    me(p).paused = pause::head;
+    return HPE_PAUSED;
+  }
+  static int on_body(llhttp_t* p, const char* at, std::size_t len) {
+    parser& s = self(p);
+    s.body_received_ += len;
+    if (s.body_received_ > s.limits_.max_body_bytes) {
+      return fail(s, s.kind_ == kind::request ? 413 : 502, "body too large");
+    }
+    s.pieces_.push_back({static_cast<std::uint32_t>(at - s.base_), static_cast<std::uint32_t>(len)});
+    return 0;
+  }
+  static int on_message_complete(llhttp_t* p) {
+    parser& s = self(p);
+    s.idle_ = true;
+    me(p).paused = pause::message_end;
+    return HPE_PAUSED;
+  }
+};
+
+parser::parser(kind k, parser_limits limits)
+    : impl_(std::make_unique<impl>()), kind_(k), limits_(limits) {
+  impl& i = *impl_;
+  i.owner = this;
+  llhttp_settings_init(&i.settings);
+  i.settings.on_message_begin = &impl::on_message_begin;
+  i.settings.on_method = &impl::on_method;
+  i.settings.on_url = &impl::on_url;
+  i.settings.on_status = &impl::on_status;
+  i.settings.on_header_field = &impl::on_header_field;
+  i.settings.on_header_field_complete = &impl::on_header_field_complete;
+  i.settings.on_header_value = &impl::on_header_value;
+  i.settings.on_header_value_complete = &impl::on_header_value_complete;
+  i.settings.on_headers_complete = &impl::on_headers_complete;
+  i.settings.on_body = &impl::on_body;
+  i.settings.on_message_complete = &impl::on_message_complete;
+  llhttp_init(&i.llhttp, k == kind::request ? HTTP_REQUEST : HTTP_RESPONSE, &i.settings);
+  i.llhttp.data = &i;
+  // Strict: every lenient flag stays off (llhttp's default); they are what smuggling uses.
+  head_.headers.reserve(16);
+  pieces_.reserve(8);
+}
+
+parser::~parser() = default;
+
+parser::parser(parser&& o) noexcept
+    : impl_(std::move(o.impl_)),
+      kind_(o.kind_),
+      limits_(o.limits_),
+      head_(std::move(o.head_)),
+      pieces_(std::move(o.pieces_)),
+      base_(o.base_),
+      head_start_(o.head_start_),
+      head_started_(o.head_started_),
+      idle_(o.idle_),
+      expect_no_body_(o.expect_no_body_),
+      body_received_(o.body_received_),
+      error_status_(o.error_status_),
+      error_reason_(o.error_reason_) {
+  if (impl_) impl_->owner = this;
+}
+
+parser& parser::operator=(parser&& o) noexcept {
+  if (this != &o) {
+    this->~parser();
+    new (this) parser(std::move(o));
+  }
+  return *this;
+}
+
+parser::step parser::feed(const char* base, std::size_t from, std::size_t to) {
+  base_ = base;
+  pieces_.clear();
+  impl& i = *impl_;
+  if (error_status_ != 0) return {event::error, 0};
+  i.paused = impl::pause::none;
+  const char* begin = base + from;
+  llhttp_errno_t err = llhttp_execute(&i.llhttp, begin, to - from);
+  if (err == HPE_OK) return {event::need_more, to - from};
+  const auto consumed = static_cast<std::size_t>(llhttp_get_error_pos(&i.llhttp) - begin);
+  if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
+    if (err == HPE_PAUSED) llhttp_resume(&i.llhttp); else llhttp_resume_after_upgrade(&i.llhttp);
+    return {i.paused == impl::pause::message_end || err == HPE_PAUSED_UPGRADE ? event::message_end
+                                                                            : event::head,
+            consumed};
+  }
+  if (error_status_ == 0) {
+    error_status_ = kind_ == kind::request ? 400 : 502;
+    const char* reason = llhttp_get_error_reason(&i.llhttp);
+    error_reason_ = reason ? std::string_view(reason) : std::string_view("malformed message");
+  }
+  return {event::error, consumed};
+}
+
+parser::step parser::finish() {
+  impl& i = *impl_;
+  pieces_.clear();
+  if (error_status_ != 0) return {event::error, 0};
+  if (idle_) return {event::need_more, 0};
+  i.paused = impl::pause::none;
+  llhttp_errno_t err = llhttp_finish(&i.llhttp);
+  if ((err == HPE_OK || err == HPE_PAUSED) && idle_) {
+    if (err == HPE_PAUSED) llhttp_resume(&i.llhttp);
+    return {event::message_end, 0};
+  }
+  error_status_ = kind_ == kind::request ? 400 : 502;
+  error_reason_ = "message cut short by end of stream";
+  return {event::error, 0};
+}
+
+}  // namespace eddy::http

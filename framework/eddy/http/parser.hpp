@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "eddy/http/method.hpp"
+
+namespace eddy::http {
+
+/// Size limits enforced while parsing; each violation has its own status (RFC 9110 15.5).
+struct parser_limits {
+  /// Request target (URI) bytes. Over it: 414 URI Too Long.
+  std::size_t max_target_bytes = 8 * 1024;
+  /// The whole head: start line and header fields. Over it: 431 (request) or an error.
+  std::size_t max_head_bytes = 16 * 1024;
+  /// Number of header fields. Over it: 431.
+  std::size_t max_header_count = 100;
+  /// Body bytes, declared or received. Over it: 413 Content Too Large, detected from
+  /// Content-Length before any body byte is read.
+  std::uint64_t max_body_bytes = 16 * 1024 * 1024;
+};
+
+/// A range of the caller's buffer, as offsets from the buffer's start, so that it stays valid
+/// when the buffer is reallocated or grows.
+struct buffer_span {
+  std::uint32_t offset = 0;
+  std::uint32_t length = 0;
+  std::string_view in(const char* base) const noexcept { return {base + offset, length}; }
+};
+
+/// One header field as parsed (name and value, optional whitespace trimmed by the parser).
+struct header_span {
+  buffer_span name;
+  buffer_span value;
+};
+
+/// The parsed head of a message. Spans point into the buffer passed to `parser::feed`.
+struct message_head {
+  // Requests.
+  http::method method = http::method::get;
+  buffer_span method_token;
+  buffer_span target;
+  // Responses.
+  int status = 0;
+  buffer_span reason;
+  // Both.
+  int version_major = 1;
+  int version_minor = 1;
+  std::vector<header_span> headers;  // in arrival order; capacity is kept across messages
+  bool keep_alive = true;            // after this message (version, Connection header)
+  bool chunked = false;              // Transfer-Encoding: chunked
+  std::optional<std::uint64_t> content_length;
+  bool expect_continue = false;      // Expect: 100-continue
+  bool upgrade = false;              // Connection: upgrade with Upgrade, or CONNECT
+  bool has_host = false;
+};
+
+/// An incremental HTTP/1.x parser (llhttp in strict mode, wrapped so that no llhttp header
+/// leaks out). It never copies: the head's fields and the body pieces are spans of the
+/// caller's buffer. The caller keeps the bytes of the current head in place (they may move
+/// together with the whole buffer) until it has consumed the head.
+///
+/// `feed` stops at three points so that the caller can act before reading on: after a
+/// complete head when a body follows (`event::head` — decide on 100-continue, streaming,
+/// routing; a message without a body goes straight to `message_end`, with `head()` valid), at
+/// the end of a message (`event::message_end` — pipelined requests are handled one at a time), and on
+/// error. Body bytes are reported as spans, `body_pieces()`, for the bytes consumed by that
+/// call.
+///
+/// Hostile input is rejected, never reinterpreted: both Content-Length and Transfer-Encoding,
+/// duplicate or malformed Content-Length, a Transfer-Encoding that does not end in `chunked`,
+/// bad chunk sizes, bare CR/LF, and HTTP/1.1 requests without Host all yield errors (with the
+/// status to answer: 400, 413, 414, 431, 501, 505).
+class parser {
+ public:
+  enum class kind { request, response };
+  enum class event {
+    need_more,    ///< consumed everything given; body pieces may be reported
+    head,         ///< a head is complete; `head()` is valid
+    message_end,  ///< a message (head and body) is complete; the next starts fresh
+    error,        ///< malformed or over a limit: `error_status()`, `error_reason()`
+  };
+  struct step {
+    event what;
+    std::size_t consumed;  ///< bytes of the fed range that were used
+  };
+
+  explicit parser(kind k, parser_limits limits = {});
+  ~parser();
+  parser(parser&&) noexcept;
+  parser& operator=(parser&&) noexcept;
+
+  /// Parses bytes `[from, to)` of the buffer starting at `base`. Offsets in the results are
+  /// relative to `base`. Returns at the first event (see the class comment).
+  step feed(const char* base, std::size_t from, std::size_t to);
+
+  /// Signals end of input (the peer closed). Completes a close-delimited response body
+  /// (`message_end`); returns `need_more` if nothing was in progress, `error` if a message was
+  /// cut short.
+  step finish();
+
+  /// For responses: the request was HEAD (or CONNECT), so the response has no body whatever
+  /// its headers say. Set before feeding the response.
+  void expect_no_body(bool v) noexcept { expect_no_body_ = v; }
+
+  const message_head& head() const noexcept { return head_; }
+  /// Body bytes consumed by the last `feed` call, in order.
+  std::span<const buffer_span> body_pieces() const noexcept { return pieces_; }
+  /// Body bytes received so far for the current message.
+  std::uint64_t body_received() const noexcept { return body_received_; }
+  /// True between messages (no partial message buffered).
+  bool idle() const noexcept { return idle_; }
+
+  /// The status a server should answer with after `event::error` (400, 413, 414, 431, 501,
+  /// 505), and a short description naming the problem.
+  int error_status() const noexcept { return error_status_; }
+  std::string_view error_reason() const noexcept { return error_reason_; }
+
+  // Implementation hooks, used by parser.cpp's llhttp callbacks.
+  struct impl;
+
+ private:
+  friend struct impl;
+  std::unique_ptr<impl> impl_;
+  kind kind_;
+  parser_limits limits_;
+  message_head head_;
+  std::vector<buffer_span> pieces_;
+  const char* base_ = nullptr;
+  std::size_t head_start_ = 0;
+  bool head_started_ = false;
+  bool idle_ = true;
+  bool expect_no_body_ = false;
+  std::uint64_t body_received_ = 0;
+  int error_status_ = 0;
+  std::string_view error_reason_;
+};
+
+}  // namespace eddy::http

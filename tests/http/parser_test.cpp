@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: MIT
+#include "eddy/http/parser.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+using eddy::http::method;
+using eddy::http::parser;
+using eddy::http::parser_limits;
+
+namespace {
+
+struct parsed {
+  std::string method_token, target, body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool keep_alive = false, chunked = false, expect_continue = false;
+  int status = 0;
+  int version_minor = -1;
+};
+
+struct outcome {
+  std::vector<parsed> messages;
+  int error_status = 0;
+  std::string error_reason;
+};
+
+void capture(const parser& p, const std::string& buffer, parsed& current) {
+  const auto& h = p.head();
+  current.method_token = std::string(h.method_token.in(buffer.data()));
+  current.target = std::string(h.target.in(buffer.data()));
+  for (auto& f : h.headers)
+    current.headers.emplace_back(f.name.in(buffer.data()), f.value.in(buffer.data()));
+  current.keep_alive = h.keep_alive;
+  current.chunked = h.chunked;
+  current.expect_continue = h.expect_continue;
+  current.status = h.status;
+  current.version_minor = h.version_minor;
+}
+
+// Feeds `wire` in pieces of at most `chunk` bytes into one growing buffer, as a connection
+// would (the buffer keeps the bytes of a message in place until it is complete).
+outcome parse(parser::kind kind, const std::string& wire, std::size_t chunk,
+              parser_limits limits = {}) {
+  parser p(kind, limits);
+  outcome out;
+  std::string buffer;
+  std::size_t parsed_to = 0;
+  parsed current;
+  bool in_message = false;
+  for (std::size_t at = 0; at < wire.size() || parsed_to < buffer.size();) {
+    if (parsed_to == buffer.size()) {
+      std::size_t n = std::min(chunk, wire.size() - at);
+      buffer.append(wire, at, n);
+      at += n;
+    }
+    auto step = p.feed(buffer.data(), parsed_to, buffer.size());
+    for (auto piece : p.body_pieces()) current.body += piece.in(buffer.data());
+    parsed_to += step.consumed;
+    switch (step.what) {
+      case parser::event::need_more: break;
+      case parser::event::head:
+        capture(p, buffer, current);
+        in_message = true;
+        break;
+      case parser::event::message_end:
+        if (!in_message) capture(p, buffer, current);
+        out.messages.push_back(current);
+        current = {};
+        in_message = false;
+        break;
+      case parser::event::error:
+        out.error_status = p.error_status();
+        out.error_reason = std::string(p.error_reason());
+        return out;
+    }
+  }
+  return out;
+}
+
+// Every split of the input must give the same result as feeding it whole.
+template <class Check>
+void for_every_split(parser::kind kind, const std::string& wire, Check check,
+                     parser_limits limits = {}) {
+  for (std::size_t chunk = 1; chunk <= wire.size(); ++chunk) {
+    SCOPED_TRACE("chunk size " + std::to_string(chunk));
+    check(parse(kind, wire, chunk, limits));
+  }
+}
+
+}  // namespace
+
+TEST(Parser, ParsesASimpleRequestSplitAtEveryByte) {
+  std::string wire = "GET /users/42?x=1 HTTP/1.1\r\nHost: example.com\r\nX-Long:  a b  \r\n\r\n";
+  for_every_split(parser::kind::request, wire, [](const outcome& o) {
+    ASSERT_EQ(o.messages.size(), 1u);
+    EXPECT_EQ(o.messages[0].method_token, "GET");
+    EXPECT_EQ(o.messages[0].target, "/users/42?x=1");
+    ASSERT_EQ(o.messages[0].headers.size(), 2u);
+    EXPECT_EQ(o.messages[0].headers[0].first, "Host");
+    EXPECT_EQ(o.messages[0].headers[0].second, "example.com");
+    EXPECT_EQ(o.messages[0].headers[1].second, "a b");  // OWS trimmed on both sides
+    EXPECT_TRUE(o.messages[0].keep_alive);
+  });
+}
+
+TEST(Parser, PipelinedRequestsWithBodiesComeOutInOrder) {
+  std::string wire =
+      "POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello"
+      "POST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nTrailer: x\r\n\r\n"
+      "GET /c HTTP/1.0\r\n\r\n";
+  for_every_split(parser::kind::request, wire, [](const outcome& o) {
+    ASSERT_EQ(o.error_status, 0) << o.error_reason;
+    ASSERT_EQ(o.messages.size(), 3u);
+    EXPECT_EQ(o.messages[0].body, "hello");
+    EXPECT_EQ(o.messages[1].body, "abcde");
+    EXPECT_TRUE(o.messages[1].chunked);
+    EXPECT_EQ(o.messages[2].target, "/c");
+    EXPECT_EQ(o.messages[2].version_minor, 0);
+    EXPECT_FALSE(o.messages[2].keep_alive);  // HTTP/1.0 without keep-alive
+  });
+}
+
+TEST(Parser, Http10KeepAliveIsHonoured) {
+  auto o = parse(parser::kind::request, "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 100);
+  ASSERT_EQ(o.messages.size(), 1u);
+  EXPECT_TRUE(o.messages[0].keep_alive);
+  o = parse(parser::kind::request, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", 100);
+  ASSERT_EQ(o.messages.size(), 1u);
+  EXPECT_FALSE(o.messages[0].keep_alive);
+}
+
+TEST(Parser, ExpectContinueIsReported) {
+  auto o = parse(parser::kind::request,
+                 "PUT /f HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\nx", 100);
+  ASSERT_EQ(o.messages.size(), 1u);
+  EXPECT_TRUE(o.messages[0].expect_continue);
+}
+
+struct bad_request {
+  const char* name;
+  std::string wire;
+  int status;
+};
+
+class ParserRejects : public ::testing::TestWithParam<bad_request> {};
+
+TEST_P(ParserRejects, WithTheRightStatusAtEverySplit) {
+  const auto& c = GetParam();
+  parser_limits limits;
+  limits.max_target_bytes = 64;
+  limits.max_head_bytes = 256;
+  limits.max_header_count = 5;
+  limits.max_body_bytes = 100;
+  for_every_split(parser::kind::request, c.wire, [&](const outcome& o) {
+    EXPECT_EQ(o.error_status, c.status) << c.name << ": " << o.error_reason;
+    // Never a second request smuggled through.
+    EXPECT_LE(o.messages.size(), 1u);
+  }, limits);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Hostile, ParserRejects,
+    ::testing::Values(
+        bad_request{"cl_and_te", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+        bad_request{"duplicate_cl", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400},
+        bad_request{"malformed_cl", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\nab", 400},
+        bad_request{"negative_cl", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400},
+        bad_request{"te_not_chunked_last", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 400},
+        bad_request{"te_obfuscated", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n0\r\n\r\n", 400},
+        bad_request{"te_space_before_colon", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400},
+        bad_request{"bad_chunk_size", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", 400},
+        bad_request{"bare_lf_in_header", "GET / HTTP/1.1\r\nHost: a\nX: y\r\n\r\n", 400},
+        bad_request{"missing_host", "GET / HTTP/1.1\r\n\r\n", 400},
+        bad_request{"duplicate_host", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+        bad_request{"garbage", "\x16\x03\x01garbage\r\n\r\n", 400},
+        bad_request{"target_too_long", "GET /" + std::string(100, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n", 414},
+        bad_request{"head_too_large", "GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(300, 'b') + "\r\n\r\n", 431},
+        bad_request{"too_many_headers", "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\nE: 1\r\n\r\n", 431},
+        bad_request{"declared_body_too_large", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n", 413},
+        bad_request{"chunked_body_too_large", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n" + std::string(101, 'x') + "\r\n0\r\n\r\n", 413},
+        bad_request{"http2_version", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},
+        bad_request{"unknown_expectation", "GET / HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\n\r\n", 417},
+        bad_request{"connect", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 501}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Parser, ParsesResponsesWithEveryBodyFraming) {
+  std::string wire =
+      "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"
+      "HTTP/1.1 204 No Content\r\n\r\n"
+      "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nnope\r\n0\r\n\r\n";
+  for_every_split(parser::kind::response, wire, [](const outcome& o) {
+    ASSERT_EQ(o.error_status, 0) << o.error_reason;
+    ASSERT_EQ(o.messages.size(), 3u);
+    EXPECT_EQ(o.messages[0].status, 200);
+    EXPECT_EQ(o.messages[0].body, "hi");
+    EXPECT_EQ(o.messages[1].status, 204);
+    EXPECT_EQ(o.messages[2].status, 404);
+    EXPECT_EQ(o.messages[2].body, "nope");
+  });
+}
+
+TEST(Parser, CloseDelimitedResponseEndsAtFinish) {
+  parser p(parser::kind::response);
+  std::string wire = "HTTP/1.1 200 OK\r\n\r\nstreamed until close";
+  auto s = p.feed(wire.data(), 0, wire.size());
+  EXPECT_EQ(s.what, parser::event::head);
+  s = p.feed(wire.data(), s.consumed, wire.size());
+  EXPECT_EQ(s.what, parser::event::need_more);
+  ASSERT_EQ(p.body_pieces().size(), 1u);
+  EXPECT_EQ(p.body_pieces()[0].in(wire.data()), "streamed until close");
+  EXPECT_EQ(p.finish().what, parser::event::message_end);
+}
+
+TEST(Parser, TruncatedBodyIsAnErrorAtFinish) {
+  parser p(parser::kind::response);
+  std::string wire = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc";
+  auto s = p.feed(wire.data(), 0, wire.size());
+  p.feed(wire.data(), s.consumed, wire.size());
+  EXPECT_EQ(p.finish().what, parser::event::error);
+}
+
+TEST(Parser, HeadResponseHasNoBodyWhateverItsContentLength) {
+  parser p(parser::kind::response);
+  p.expect_no_body(true);
+  std::string wire = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+  auto s = p.feed(wire.data(), 0, wire.size());
+  EXPECT_EQ(s.what, parser::event::message_end);
+  EXPECT_EQ(p.head().content_length, 1000u);
+  s = p.feed(wire.data(), s.consumed, wire.size());
+  EXPECT_EQ(s.what, parser::event::message_end);  // the next response, not 1000 body bytes
+}
