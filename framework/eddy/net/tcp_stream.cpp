@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+#include "eddy/net/tcp_stream.hpp"
+
+#include <cerrno>
+#include <optional>
+
+#include "eddy/net/resolver.hpp"
+#include "eddy/runtime/timeout.hpp"
+
+namespace eddy {
+
+namespace {
+std::error_code not_connected() noexcept { return make_error_code(errc::not_connected); }
+
+// Stream operations on a closed stream run against this registration with fd -1: the system
+// call fails with EBADF at once, so nothing ever parks on it.
+io_registration& closed_registration() noexcept {
+  thread_local io_registration r;
+  return r;
+}
+
+task<result<void>> wait_connected(io_registration& reg) {
+  co_return co_await wait_ready(reg, io_direction::write);
+}
+
+// RFC 8305 section 4: alternate address families, starting with the first one returned.
+std::vector<address> interleave(std::vector<address> in) {
+  std::vector<address> first, second;
+  for (auto& a : in) (a.family() == in.front().family() ? first : second).push_back(a);
+  std::vector<address> out;
+  for (std::size_t i = 0; i < first.size() || i < second.size(); ++i) {
+    if (i < first.size()) out.push_back(first[i]);
+    if (i < second.size()) out.push_back(second[i]);
+  }
+  return out;
+}
+}  // namespace
+
+tcp_stream& tcp_stream::operator=(tcp_stream&& o) noexcept {
+  if (this != &o) {
+    close();
+    impl_ = std::move(o.impl_);
+  }
+  return *this;
+}
+
+tcp_stream::~tcp_stream() { close(); }
+
+io_registration& tcp_stream::reg() noexcept { return impl_ ? impl_->reg : closed_registration(); }
+
+result<tcp_stream> tcp_stream::adopt(unique_fd fd, event_loop& loop) {
+  if (!fd) return std::make_error_code(std::errc::bad_file_descriptor);
+  if (auto r = detail::set_nonblocking(fd.get()); !r) return r.error();
+  tcp_stream s;
+  s.impl_ = std::make_unique<impl>();
+  s.impl_->fd = std::move(fd);
+  if (auto r = s.impl_->reg.open(loop, s.impl_->fd.get()); !r) return r.error();
+  return s;
+}
+
+result<tcp_stream> tcp_stream::adopt(unique_fd fd) { return adopt(std::move(fd), detail::this_loop()); }
+
+task<result<tcp_stream>> tcp_stream::connect(address to, connect_options options) {
+  auto fd = detail::open_socket(to.family(), detail::socket_kind::stream);
+  if (!fd) co_return fd.error();
+  auto s = adopt(unique_fd(*fd));
+  if (!s) co_return s.error();
+  bool in_progress = false;
+  if (auto r = detail::sock_connect(s->native_handle(), to, &in_progress); !r) co_return r.error();
+  if (in_progress) {
+    auto waited = co_await move_on_after(options.timeout, wait_connected(s->impl_->reg));
+    if (!waited) co_return errc::timed_out;
+    if (!*waited) co_return waited->error();
+    if (auto r = detail::sock_error(s->native_handle()); !r) co_return r.error();
+  }
+  if (options.no_delay && to.family() != address_family::unix_path) {
+    (void)s->set_no_delay(true);
+  }
+  co_return std::move(*s);
+}
+
+task<result<tcp_stream>> tcp_stream::connect(std::string host, std::uint16_t port,
+                                             connect_options options) {
+  auto& loop = detail::this_loop();
+  const time_point deadline = loop.now() + options.timeout;
+  auto resolved = co_await move_on_after(options.timeout, resolver::resolve(std::move(host), port));
+  if (!resolved) co_return errc::timed_out;
+  if (!*resolved) co_return resolved->error();
+  auto addresses = interleave(std::move(**resolved));
+  std::error_code last = make_error_code(errc::host_not_found);
+  for (std::size_t i = 0; i < addresses.size(); ++i) {
+    const auto remaining = std::chrono::ceil<std::chrono::milliseconds>(deadline - loop.now());
+    if (remaining <= std::chrono::milliseconds::zero()) co_return errc::timed_out;
+    connect_options attempt = options;
+    // With more addresses left, one unresponsive address must not eat the whole budget.
+    attempt.timeout = i + 1 < addresses.size() ? std::min(remaining, options.attempt_timeout)
+                                               : remaining;
+    auto s = co_await connect(addresses[i], attempt);
+    if (s) co_return std::move(*s);
+    last = s.error();
+    if (last == errc::operation_canceled) co_return last;
+  }
+  co_return last;
+}
+
+task<result<void>> tcp_stream::write(std::span<const char> buf) {
+  while (!buf.empty()) {
+    auto n = co_await write_some(buf);
+    if (!n) co_return impl_ ? n.error() : not_connected();
+    buf = buf.subspan(*n);
+  }
+  co_return result<void>{};
+}
+
+task<result<void>> tcp_stream::writev(std::span<const std::span<const char>> bufs) {
+  // Copy the small descriptor array so partially written buffers can be trimmed.
+  std::vector<std::span<const char>> rest(bufs.begin(), bufs.end());
+  std::size_t first = 0;
+  while (first < rest.size()) {
+    if (rest[first].empty()) {
+      ++first;
+      continue;
+    }
+    auto n = co_await writev_some(std::span(rest).subspan(first));
+    if (!n) co_return impl_ ? n.error() : not_connected();
+    std::size_t left = *n;
+    while (left > 0) {
+      const std::size_t take = std::min(left, rest[first].size());
+      rest[first] = rest[first].subspan(take);
+      left -= take;
+      if (rest[first].empty()) ++first;
+    }
+  }
+  co_return result<void>{};
+}
+
+result<void> tcp_stream::shutdown_write() noexcept {
+  if (!impl_) return not_connected();
+  return detail::sock_shutdown_write(impl_->fd.get());
+}
+
+void tcp_stream::close() noexcept {
+  if (!impl_) return;
+  impl_->reg.reset();  // deregister before the descriptor closes (and its number is reused)
+  impl_.reset();
+}
+
+void tcp_stream::abort() noexcept {
+  if (!impl_) return;
+  (void)detail::sock_set_linger_zero(impl_->fd.get());
+  close();
+}
+
+result<address> tcp_stream::peer_address() const noexcept {
+  if (!impl_) return not_connected();
+  return detail::peer_name(impl_->fd.get());
+}
+
+result<address> tcp_stream::local_address() const noexcept {
+  if (!impl_) return not_connected();
+  return detail::sock_name(impl_->fd.get());
+}
+
+result<void> tcp_stream::set_no_delay(bool on) noexcept {
+  if (!impl_) return not_connected();
+  return detail::sock_set_no_delay(impl_->fd.get(), on);
+}
+
+result<void> tcp_stream::set_keep_alive(bool on, std::chrono::seconds idle) noexcept {
+  if (!impl_) return not_connected();
+  return detail::sock_set_keep_alive(impl_->fd.get(), on, static_cast<int>(idle.count()));
+}
+
+}  // namespace eddy

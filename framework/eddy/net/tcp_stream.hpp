@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "eddy/core/result.hpp"
+#include "eddy/core/task.hpp"
+#include "eddy/net/address.hpp"
+#include "eddy/net/detail/socket_ops.hpp"
+#include "eddy/net/unique_fd.hpp"
+#include "eddy/runtime/event_loop.hpp"
+#include "eddy/runtime/io.hpp"
+
+namespace eddy {
+
+/// Options for `tcp_stream::connect`.
+struct connect_options {
+  /// Limit for the whole connect: resolution plus every attempt. Exceeding it yields
+  /// `errc::timed_out`.
+  std::chrono::milliseconds timeout{std::chrono::seconds(30)};
+  /// How long one attempt may take before the next address is tried while it keeps going
+  /// is not modelled; instead each attempt gets at most this long when more addresses remain
+  /// (RFC 8305's "Connection Attempt Delay" used as a per-attempt cap).
+  std::chrono::milliseconds attempt_timeout{std::chrono::seconds(2)};
+  /// TCP_NODELAY on the connected socket (on by default: eddy writes whole messages).
+  bool no_delay = true;
+};
+
+/// A connected stream socket (TCP, or a Unix-domain stream socket) registered with the loop
+/// it was created on. Satisfies `byte_stream`. Move-only; use on its loop's thread. At most
+/// one read and one write may be in flight at a time.
+///
+/// Reads and writes try the system call first and park in the reactor only on EAGAIN; they
+/// allocate nothing. All I/O returns `result<T>`: OS errors as `std::system_category()`
+/// codes, `errc::operation_canceled` when the awaiting task is cancelled (no bytes were
+/// transferred by the cancelled call), `errc::not_connected` after `close()`.
+class tcp_stream {
+ public:
+  /// A closed stream.
+  tcp_stream() noexcept = default;
+  tcp_stream(tcp_stream&&) noexcept = default;
+  tcp_stream& operator=(tcp_stream&&) noexcept;
+  ~tcp_stream();
+
+  /// Wraps a connected socket (made non-blocking here) and registers it with `loop`.
+  /// Fails with the OS error if the registration fails; the descriptor is then closed.
+  static result<tcp_stream> adopt(unique_fd fd, event_loop& loop);
+  /// `adopt` on the running loop.
+  static result<tcp_stream> adopt(unique_fd fd);
+
+  /// Connects to `host`:`port` (open_connection). A numeric host is used as is; a name is
+  /// resolved with `resolver` and every address is tried in turn, IPv6 and IPv4 interleaved
+  /// (RFC 8305 order), until one accepts. Completes on the calling task's loop. Errors:
+  /// `errc::host_not_found`, `errc::timed_out`, the last attempt's OS error
+  /// (`connection_refused`, ...), or `errc::operation_canceled`.
+  static task<result<tcp_stream>> connect(std::string host, std::uint16_t port,
+                                          connect_options options = {});
+  /// Connects to one address (IPv4, IPv6 or a Unix path) with `options.timeout`.
+  static task<result<tcp_stream>> connect(address to, connect_options options = {});
+
+  /// Reads up to `buf.size()` bytes; completes when at least one byte arrived (0 at end of
+  /// stream).
+  auto read_some(std::span<char> buf) {
+    return io_operation(reg(), io_direction::read,
+                        [fd = fd_of(), buf] { return detail::sock_recv(fd, buf); });
+  }
+  /// Writes at least one byte of `buf` (returns how many); waits while the socket buffer is
+  /// full. `std::errc::broken_pipe` / `connection_reset` when the peer is gone (no SIGPIPE).
+  auto write_some(std::span<const char> buf) {
+    return io_operation(reg(), io_direction::write,
+                        [fd = fd_of(), buf] { return detail::sock_send(fd, buf); });
+  }
+  /// Gathered `write_some`: writes at least one byte from `bufs` in one system call.
+  auto writev_some(std::span<const std::span<const char>> bufs) {
+    return io_operation(reg(), io_direction::write,
+                        [fd = fd_of(), bufs] { return detail::sock_sendv(fd, bufs); });
+  }
+  /// Writes all of `buf`, awaiting socket-buffer space as needed (asyncio's write + drain).
+  /// On error, the bytes already written are lost to the caller; the stream should be closed.
+  task<result<void>> write(std::span<const char> buf);
+  /// Writes every buffer of `bufs` in order with as few system calls as possible.
+  task<result<void>> writev(std::span<const std::span<const char>> bufs);
+
+  /// Reads without waiting: the bytes available now, 0 at end of stream, or EAGAIN.
+  result<std::size_t> try_read_some(std::span<char> buf) noexcept {
+    return detail::sock_recv(fd_of(), buf);
+  }
+  /// Waits until the socket may be readable again, without reading. Edge-triggered: call it
+  /// after a read returned EAGAIN. Lets an idle connection wait without holding a buffer.
+  auto wait_readable() { return wait_ready(reg(), io_direction::read); }
+
+  /// Sends FIN (half-close): the peer reads end of stream; this side can still read.
+  result<void> shutdown_write() noexcept;
+  /// Closes the socket (graceful: unsent kernel-buffered data is still delivered). No read
+  /// or write may be in flight. Idempotent.
+  void close() noexcept;
+  /// Closes with RST instead of FIN (SO_LINGER 0): the peer sees `connection_reset`, and
+  /// buffered data is discarded. No read or write may be in flight. Idempotent.
+  void abort() noexcept;
+
+  /// True until `close()` / `abort()`.
+  bool is_open() const noexcept { return impl_ != nullptr; }
+  /// The remote endpoint.
+  result<address> peer_address() const noexcept;
+  /// The local endpoint.
+  result<address> local_address() const noexcept;
+  /// TCP_NODELAY (default on for eddy streams; fails for Unix sockets).
+  result<void> set_no_delay(bool on) noexcept;
+  /// SO_KEEPALIVE, with the idle time before the first probe when `idle` is positive.
+  result<void> set_keep_alive(bool on, std::chrono::seconds idle = {}) noexcept;
+  /// The descriptor (-1 when closed). Still owned by the stream.
+  int native_handle() const noexcept { return impl_ ? impl_->fd.get() : -1; }
+
+ private:
+  struct impl {
+    unique_fd fd;
+    io_registration reg;
+  };
+  // Operations on a closed stream fail with not_connected: a dummy registration with fd -1
+  // makes every syscall fail with EBADF, which we map in the .cpp for the non-awaiting calls.
+  io_registration& reg() noexcept;
+  int fd_of() const noexcept { return impl_ ? impl_->fd.get() : -1; }
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace eddy
