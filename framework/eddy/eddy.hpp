@@ -2,9 +2,11 @@
 // The umbrella header: everything public in eddy.
 #pragma once
 
+#include "eddy/core/async_generator.hpp"
 #include "eddy/core/awaitable_traits.hpp"
 #include "eddy/core/cancellation.hpp"
 #include "eddy/core/errors.hpp"
+#include "eddy/core/generator.hpp"
 #include "eddy/core/outcome.hpp"
 #include "eddy/core/result.hpp"
 #include "eddy/core/task.hpp"
