@@ -3,6 +3,13 @@
 #pragma once
 
 #include "eddy/core/async_generator.hpp"
+#include "eddy/bridge/from_callback.hpp"
+#include "eddy/bridge/future.hpp"
+#include "eddy/bridge/poll_every.hpp"
+#include "eddy/bridge/spawn_on.hpp"
+#include "eddy/bridge/thread_pool.hpp"
+#include "eddy/bridge/to_thread.hpp"
+#include "eddy/bridge/watch_fd.hpp"
 #include "eddy/core/awaitable_traits.hpp"
 #include "eddy/core/cancellation.hpp"
 #include "eddy/core/errors.hpp"
