@@ -114,3 +114,34 @@ TEST(Shield, ProtectsTheRegionFromTheCallersCancellation) {
   };
   test::run_virtual(body());
 }
+
+TEST(Deadline, ReschedulingLaterKeepsTheWorkAlive) {
+  auto body = []() -> task<void> {
+    deadline d(detail::this_loop().now() + 10ms);
+    auto work = [](deadline& dl) -> task<int> {
+      for (int i = 0; i < 5; ++i) {
+        co_await sleep_for(8ms);
+        dl.reschedule_after(10ms);  // progress: push the deadline
+      }
+      co_return 5;
+    };
+    EXPECT_EQ(co_await with_deadline(d, work(d)), 5);
+    EXPECT_FALSE(d.expired());
+  };
+  test::run_virtual(body());
+}
+
+TEST(Deadline, ExpiresWhenNotPushedAndEarlierReschedulesApply) {
+  auto body = []() -> task<void> {
+    deadline d(detail::this_loop().now() + 1h);
+    auto start = detail::this_loop().now();
+    auto work = [](deadline& dl) -> task<void> {
+      dl.reschedule_after(5ms);  // earlier than the hour
+      co_await sleep_for(1h);
+    };
+    EXPECT_THROW(co_await with_deadline(d, work(d)), timeout_error);
+    EXPECT_TRUE(d.expired());
+    EXPECT_EQ(detail::this_loop().now() - start, 5ms);
+  };
+  test::run_virtual(body());
+}

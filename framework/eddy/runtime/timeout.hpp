@@ -114,6 +114,120 @@ class [[nodiscard]] shield_awaitable {
   std::coroutine_handle<task_promise<T>> handle_;
 };
 
+template <class T>
+class rescheduling_awaitable;
+
+}  // namespace detail
+
+/// A deadline that can be moved while the work it guards runs (asyncio's
+/// `Timeout.reschedule`): a server pushes it forward at each phase of a connection (headers,
+/// body, keep-alive idle) without allocating or restarting anything. Use with
+/// `with_deadline`. Moving it later costs a store; moving it earlier re-queues the timer.
+class deadline {
+ public:
+  deadline() noexcept = default;
+  explicit deadline(time_point when) noexcept : when_(when) {}
+  deadline(const deadline&) = delete;
+  deadline& operator=(const deadline&) = delete;
+
+  time_point when() const noexcept { return when_; }
+  /// Moves the deadline to `when` (earlier or later).
+  void reschedule(time_point when) noexcept {
+    when_ = when;
+    if (node_ && node_->queued() && when < node_->when) {
+      loop_->remove_timer(*node_);
+      node_->when = when;
+      loop_->add_timer(*node_);
+    }
+  }
+  /// Pushes the deadline `d` past the loop's current time.
+  template <class Rep, class Period>
+  void reschedule_after(std::chrono::duration<Rep, Period> d) noexcept {
+    reschedule(loop_ ? loop_->now() + std::chrono::ceil<duration>(d)
+                     : detail::this_loop().now() + std::chrono::ceil<duration>(d));
+  }
+  /// True once the deadline cancelled the work.
+  bool expired() const noexcept { return expired_; }
+
+ private:
+  template <class T>
+  friend class detail::rescheduling_awaitable;
+  time_point when_ = time_point::max();
+  event_loop* loop_ = nullptr;
+  detail::timer_node* node_ = nullptr;
+  bool expired_ = false;
+};
+
+namespace detail {
+
+/// `with_deadline`'s awaitable: like deadline_awaitable, but the timer re-reads the deadline
+/// when it fires and re-arms itself if the deadline moved later.
+template <class T>
+class [[nodiscard]] rescheduling_awaitable {
+ public:
+  rescheduling_awaitable(deadline& d, task<T> t) noexcept : handle_(t.release()), d_(&d) {}
+  rescheduling_awaitable(const rescheduling_awaitable&) = delete;
+  ~rescheduling_awaitable() {
+    if (timer_.queued()) loop_->remove_timer(timer_);
+    if (d_->node_ == &timer_) d_->node_ = nullptr;
+    if (handle_) handle_.destroy();
+  }
+  bool await_ready() const noexcept { return false; }
+  template <class P>
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<P> parent) noexcept {
+    loop_ = &this_loop();
+    parent_ = parent;
+    parent_token_ = token_of(parent);
+    source_.link(parent_token_);
+    auto& p = handle_.promise();
+    p.token_ = source_.token();
+    p.on_done_ = &on_child_done;
+    p.done_ctx_ = this;
+    d_->loop_ = loop_;
+    d_->node_ = &timer_;
+    d_->expired_ = false;
+    timer_.when = d_->when_;
+    timer_.fire = &on_fire;
+    loop_->add_timer(timer_);
+    return handle_;
+  }
+  non_void_t<T> await_resume() {
+    d_->node_ = nullptr;
+    auto& p = handle_.promise();
+    if (d_->expired_ && !parent_token_.cancel_requested() && p.ended_cancelled()) throw timeout_error();
+    return take_value(handle_);
+  }
+
+ private:
+  struct node : timer_node {
+    rescheduling_awaitable* self;
+  };
+  static std::coroutine_handle<> on_child_done(task_promise_base& p) noexcept {
+    auto* self = static_cast<rescheduling_awaitable*>(p.done_ctx_);
+    self->loop_->remove_timer(self->timer_);
+    return self->parent_;
+  }
+  static void on_fire(timer_node* n) noexcept {
+    auto* self = static_cast<node*>(n)->self;
+    if (self->d_->when_ > self->loop_->now()) {
+      // Moved later meanwhile: sleep again until the new deadline.
+      self->timer_.when = self->d_->when_;
+      self->loop_->add_timer(self->timer_);
+      return;
+    }
+    self->d_->expired_ = true;
+    self->source_.request_cancel();
+  }
+
+  std::coroutine_handle<task_promise<T>> handle_;
+  deadline* d_;
+  event_loop* loop_ = nullptr;
+  std::coroutine_handle<> parent_;
+  cancel_token parent_token_;
+  linked_cancel_source source_;
+  node timer_{{}, this};
+};
+
 template <class D>
 time_point deadline_after(D d) {
   return this_loop().now() + std::chrono::ceil<duration>(d);
@@ -163,6 +277,14 @@ template <class A>
 auto move_on_at(time_point deadline, A aw) {
   return detail::deadline_awaitable<await_result_t<A>, detail::on_timeout::give_up>(
       deadline, as_task(std::move(aw)));
+}
+
+/// Awaits `aw` under a movable deadline: when `d.when()` passes, the work is cancelled and
+/// `timeout_error` is thrown (as `fail_at`), but `d.reschedule(...)` may move it meanwhile.
+template <class A>
+  requires awaitable<A>
+auto with_deadline(deadline& d, A aw) {
+  return detail::rescheduling_awaitable<await_result_t<A>>(d, as_task(std::move(aw)));
 }
 
 /// Runs `aw` protected from the awaiting task's cancellation: it runs to completion even if the
