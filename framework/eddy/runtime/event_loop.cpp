@@ -3,6 +3,7 @@
 
 #include <cassert>
 #include <cstdio>
+#include <atomic>
 #include <mutex>
 #include <vector>
 
@@ -19,10 +20,19 @@ struct callback_node : timer_node {
 struct post_queue {
   std::mutex mutex;
   std::vector<unique_function<void()>> items;
+  // Set (under the mutex) when `items` is non-empty, so that the loop thread can skip the
+  // mutex on the common path where nothing was posted.
+  std::atomic<bool> pending{false};
 };
 
 namespace {
 thread_local event_loop* current_loop = nullptr;
+
+// While ready work is queued, the reactor is polled (without blocking) only every this many
+// iterations: a zero-timeout poll per iteration would cost one system call per task switch.
+// Readiness still surfaces within a bounded number of iterations (tokio's event_interval), and
+// at once whenever the ready queue runs dry.
+constexpr std::uint32_t busy_poll_interval = 16;
 
 void release(callback_node* n) noexcept {
   if (--n->refs == 0) delete n;
@@ -160,15 +170,20 @@ void event_loop::post(unique_function<void()> fn) {
     std::lock_guard lock(posted_->mutex);
     was_empty = posted_->items.empty();
     posted_->items.push_back(std::move(fn));
+    posted_->pending.store(true, std::memory_order_release);
   }
   // One wake-up per batch: the loop drains the whole queue when it wakes.
   if (was_empty) reactor_.wake();
 }
 
 void event_loop::drain_posted() {
+  // A post() racing with this check is not lost: it also wakes the reactor, and the loop
+  // drains again after every poll.
+  if (!posted_->pending.load(std::memory_order_acquire)) return;
   std::vector<unique_function<void()>> batch;
   {
     std::lock_guard lock(posted_->mutex);
+    posted_->pending.store(false, std::memory_order_relaxed);
     if (posted_->items.empty()) return;
     batch.swap(posted_->items);
   }
@@ -211,17 +226,23 @@ void event_loop::run_once() {
   detail::current_loop_guard guard(*this);
   drain_posted();
 
-  // 1. The reactor: block only when nothing is ready, and at most until the next timer.
-  std::chrono::nanoseconds timeout{-1};
-  if (!ready_.empty() || stopping_ || options_.virtual_time) {
-    timeout = std::chrono::nanoseconds{0};
-  } else if (!timers_.empty()) {
-    auto wait = timers_.top()->when - steady_clock::now();
-    timeout = wait.count() > 0 ? std::chrono::duration_cast<std::chrono::nanoseconds>(wait)
-                               : std::chrono::nanoseconds{0};
+  // 1. The reactor: block only when nothing is ready, and at most until the next timer. While
+  //    ready work is queued, poll only every busy_poll_interval iterations (see above).
+  int events = 0;
+  bool poll_now = ready_.empty() || stopping_ || ++busy_iterations_ >= detail::busy_poll_interval;
+  if (poll_now) {
+    busy_iterations_ = 0;
+    std::chrono::nanoseconds timeout{-1};
+    if (!ready_.empty() || stopping_ || options_.virtual_time) {
+      timeout = std::chrono::nanoseconds{0};
+    } else if (!timers_.empty()) {
+      auto wait = timers_.top()->when - steady_clock::now();
+      timeout = wait.count() > 0 ? std::chrono::duration_cast<std::chrono::nanoseconds>(wait)
+                                 : std::chrono::nanoseconds{0};
+    }
+    events = reactor_.poll(timeout, &on_io, this);
+    drain_posted();
   }
-  int events = reactor_.poll(timeout, &on_io, this);
-  drain_posted();
 
   // 2. Timers, against the time read once for this iteration.
   if (options_.virtual_time) {
