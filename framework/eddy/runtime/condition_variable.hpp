@@ -24,7 +24,8 @@ namespace eddy {
 /// A wait unlocks the mutex and queues the task (FIFO); `notify_one()` / `notify_all()` move
 /// the oldest / every waiter to the mutex's queue, and the wait completes once it owns the
 /// mutex again. Every wait returns, or throws, holding the lock: also when it is cancelled or
-/// fails. Waiting never loses a notification: a notified waiter that is cancelled while it
+/// the predicate throws (the only exceptions: a guard that held no lock, a destroyed mutex).
+/// Waiting never loses a notification: a notified waiter that is cancelled while it
 /// waits for the mutex still completes normally (the cancellation stays requested for its next
 /// wait).
 ///
@@ -61,7 +62,7 @@ class condition_variable {
         failure_ = failure::cancelled;
         return false;
       }
-      mutex_->unlock_unchecked();
+      release_lock();
       return true;
     }
 
@@ -73,9 +74,17 @@ class condition_variable {
         failure_ = failure::cancelled;
         return false;
       }
-      mutex_->unlock_unchecked();
+      release_lock();
       return true;
     }
+
+    // While the lock is released the guard owns nothing, so a frame destroyed while parked
+    // does not unlock a mutex it no longer holds; `lock_regained` gives it back.
+    void release_lock() noexcept {
+      guard_->mutex_ = nullptr;
+      mutex_->unlock_unchecked();
+    }
+    void lock_regained() noexcept { guard_->mutex_ = mutex_; }
 
     void rethrow_failure() const {
       switch (failure_) {
@@ -106,6 +115,7 @@ class condition_variable {
       self->on_wake_ = &on_mutex_granted;
       if (self->mutex_->try_lock()) {
         self->status_ = status::granted;
+        self->lock_regained();
         self->on_locked_(self);
       } else {
         // Behind the tasks already waiting for the lock: the notifier usually holds it and
@@ -118,12 +128,12 @@ class condition_variable {
     static void on_mutex_granted(sync_waiter* w) noexcept {
       auto* self = static_cast<wait_base*>(w);
       if (self->status_ == status::abandoned) {
-        // The mutex is gone: the guard must not unlock it.
-        self->guard_->mutex_ = nullptr;
+        // The mutex is gone: the guard stays empty.
         self->failure_ = failure::mutex_destroyed;
         schedule_handle(self);
         return;
       }
+      self->lock_regained();
       self->on_locked_(self);
     }
 
@@ -217,8 +227,13 @@ class condition_variable {
   /// before it got the lock back completes normally (the notification is not lost) and sees
   /// the cancellation at its next wait.
   ///
-  /// Throws `invalid_state_error` (with the lock held, if the guard held it) if `guard` does not
-  /// own a lock, or if the condition variable is destroyed during the wait.
+  /// While the task waits, `guard.owns_lock()` is false (the lock is released), so a frame
+  /// destroyed while parked does not unlock the mutex; the guard owns it again once the wait
+  /// re-acquired it.
+  ///
+  /// Throws `invalid_state_error` if `guard` does not own a lock (at once, nothing changed),
+  /// if the condition variable is destroyed during the wait (after re-acquiring the lock), or
+  /// if the mutex is destroyed while the task waits for it (the guard is then left empty).
   wait_awaiter wait(mutex_guard& guard) noexcept { return wait_awaiter(*this, guard); }
 
   /// `co_await cv.wait(guard, pred)` waits until `pred()` is true, evaluating it with the lock
