@@ -114,16 +114,22 @@ std::string alpn_wire(const std::vector<std::string>& protocols) {
 
 int select_alpn(SSL*, const unsigned char** out, unsigned char* out_len, const unsigned char* in,
                 unsigned int in_len, void* arg) {
-  const auto* wire = static_cast<const std::string*>(arg);
-  unsigned char* selected = nullptr;
-  // Server preference: SSL_select_next_proto walks its first list and looks each up in the
-  // second.
-  int r = SSL_select_next_proto(&selected, out_len,
-                                reinterpret_cast<const unsigned char*>(wire->data()),
-                                static_cast<unsigned int>(wire->size()), in, in_len);
-  if (r != OPENSSL_NPN_NEGOTIATED) return SSL_TLSEXT_ERR_NOACK;
-  *out = selected;
-  return SSL_TLSEXT_ERR_OK;
+  // Server preference: the first of our protocols that the client offered. (Matched by hand:
+  // SSL_select_next_proto's contract changed across 3.0 patch releases.)
+  const std::string& ours = *static_cast<const std::string*>(arg);
+  for (std::size_t i = 0; i < ours.size(); i += 1 + static_cast<unsigned char>(ours[i])) {
+    std::string_view want(ours.data() + i + 1, static_cast<unsigned char>(ours[i]));
+    for (unsigned int j = 0; j < in_len; j += 1u + in[j]) {
+      if (j + 1u + in[j] > in_len) break;  // malformed list from the client
+      std::string_view offered(reinterpret_cast<const char*>(in) + j + 1, in[j]);
+      if (offered == want) {
+        *out = in + j + 1;
+        *out_len = in[j];
+        return SSL_TLSEXT_ERR_OK;
+      }
+    }
+  }
+  return SSL_TLSEXT_ERR_NOACK;
 }
 
 }  // namespace

@@ -30,15 +30,15 @@ bool is_tls_error(const std::error_code& ec) noexcept;
 /// Configuration of a TLS server (`tls_context::server`).
 struct tls_server_options {
   /// PEM file with the server certificate first, then its intermediates.
-  std::string certificate_chain_file;
+  std::string certificate_chain_file{};
   /// PEM file with the private key matching the certificate.
-  std::string private_key_file;
+  std::string private_key_file{};
   /// Application protocols offered to clients by ALPN, in the server's order of preference
   /// (e.g. {"h2", "http/1.1"}). A client offering none of them is served without ALPN.
-  std::vector<std::string> alpn;
+  std::vector<std::string> alpn{};
   /// When set, clients must present a certificate issued by a CA in this PEM file (mutual TLS);
   /// handshakes without one fail.
-  std::string client_ca_file;
+  std::string client_ca_file{};
   /// Limit for `tls_stream::handshake()`; it then fails with `errc::timed_out`.
   std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
 };
@@ -48,12 +48,12 @@ struct tls_client_options {
   /// Trust the operating system's CA store (OpenSSL's default verify paths).
   bool use_system_ca = true;
   /// An extra PEM file of trusted CA certificates (a private PKI, a test CA).
-  std::string ca_file;
+  std::string ca_file{};
   /// Application protocols to offer by ALPN, in order of preference.
-  std::vector<std::string> alpn;
+  std::vector<std::string> alpn{};
   /// Optional client certificate chain and key (PEM), for servers that ask for one.
-  std::string certificate_chain_file;
-  std::string private_key_file;
+  std::string certificate_chain_file{};
+  std::string private_key_file{};
   /// Turns off certificate and host name verification. Anyone on the path can then read and
   /// alter the traffic; for tests and debugging only.
   bool insecure_skip_verify = false;

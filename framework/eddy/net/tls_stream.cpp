@@ -24,6 +24,9 @@ bool is_ip_literal(const std::string& name) {
 }  // namespace
 
 struct tls_engine::impl {
+  explicit impl(const tls_context& c) : ctx(c) {}
+  // Keeps the context's state (the ALPN list its callback reads) alive as long as the session.
+  tls_context ctx;
   SSL* ssl = nullptr;
   BIO* input = nullptr;   // transport -> OpenSSL (owned by `ssl`)
   BIO* output = nullptr;  // OpenSSL -> transport (owned by `ssl`)
@@ -33,7 +36,6 @@ struct tls_engine::impl {
   std::unique_ptr<char[]> in_buf{new char[input_capacity]};
   std::unique_ptr<char[]> out_buf{new char[output_capacity]};
 
-  impl() = default;
   impl(const impl&) = delete;
   impl& operator=(const impl&) = delete;
   ~impl() { SSL_free(ssl); }
@@ -82,7 +84,7 @@ struct tls_engine::impl {
 };
 
 tls_engine::tls_engine(const tls_context& ctx, std::string_view server_name)
-    : impl_(std::make_unique<impl>()) {
+    : impl_(std::make_unique<impl>(ctx)) {
   ERR_clear_error();
   impl& s = *impl_;
   s.ssl = SSL_new(static_cast<SSL_CTX*>(ctx.native_handle()));
@@ -151,6 +153,9 @@ tls_step tls_engine::write(std::span<const char> in) {
   impl& s = *impl_;
   if (s.failed) return {false, make_error_code(errc::not_connected)};
   if (in.empty()) return {false, std::size_t{0}};
+  // Writing after our close_notify is a usage error; the session itself is still fine for
+  // reading the rest of what the peer sends.
+  if (SSL_get_shutdown(s.ssl) & SSL_SENT_SHUTDOWN) return {false, make_error_code(errc::not_connected)};
   ERR_clear_error();
   std::size_t n = 0;
   int ret = SSL_write_ex(s.ssl, in.data(), in.size(), &n);
