@@ -90,21 +90,21 @@ TEST(AsyncGenerator, CancellingTheConsumerCancelsTheGeneratorsWait) {
   };
   auto run = []() -> task<seen> {
     seen s;
-    auto body = [](seen& s) -> async_generator<int> {
+    auto body = [](seen& out) -> async_generator<int> {
       try {
         co_await sleep_for(1h);
       } catch (const cancelled_error&) {
-        s.body_cancelled = true;
+        out.body_cancelled = true;
         throw;
       }
-      s.reached_end = true;
+      out.reached_end = true;
       co_yield 1;
     };
-    auto consumer = [](seen& s, async_generator<int> gen) -> task<void> {
+    auto consumer = [](seen& out, async_generator<int> gen) -> task<void> {
       try {
         co_await gen.next();
       } catch (const cancelled_error&) {
-        s.consumer_cancelled = true;
+        out.consumer_cancelled = true;
       }
     };
     auto handle = spawn(consumer(s, body(s)));
@@ -127,8 +127,8 @@ TEST(AsyncGenerator, UsesTheTokenOfTheCurrentConsumer) {
   auto run = []() -> task<std::vector<int>> {
     auto gen = ticks(3, 1s);
     std::vector<int> seen;
-    auto first = [](async_generator<int>& g, std::vector<int>& seen) -> task<void> {
-      seen.push_back(*co_await g.next());
+    auto first = [](async_generator<int>& g, std::vector<int>& out) -> task<void> {
+      out.push_back(*co_await g.next());
     };
     auto h1 = spawn(first(gen, seen));
     co_await h1;
@@ -142,8 +142,8 @@ TEST(AsyncGenerator, UsesTheTokenOfTheCurrentConsumer) {
 TEST(AsyncGenerator, DestroyingASuspendedGeneratorDestroysItsFrame) {
   auto run = []() -> task<bool> {
     bool destroyed = false;
-    auto body = [](bool& destroyed) -> async_generator<std::unique_ptr<int>> {
-      flag_on_destroy guard{&destroyed};
+    auto body = [](bool& flag) -> async_generator<std::unique_ptr<int>> {
+      flag_on_destroy guard{&flag};
       co_yield std::make_unique<int>(1);
       co_await sleep_for(1s);
       co_yield std::make_unique<int>(2);
@@ -164,13 +164,13 @@ TEST(AsyncGenerator, DestroyingTheConsumerMidWaitRemovesTheGeneratorsTimer) {
   // frames must unhook the timer (ASan would see a use-after-free otherwise).
   auto run = []() -> task<bool> {
     bool destroyed = false;
-    auto consumer = [](bool& destroyed) -> task<void> {
-      auto body = [](bool& destroyed) -> async_generator<int> {
-        flag_on_destroy guard{&destroyed};
+    auto consumer = [](bool& flag) -> task<void> {
+      auto body = [](bool& flag_in_body) -> async_generator<int> {
+        flag_on_destroy guard{&flag_in_body};
         co_await sleep_for(1h);
         co_yield 1;
       };
-      auto gen = body(destroyed);
+      auto gen = body(flag);
       co_await gen.next();
     };
     auto h = spawn(consumer(destroyed));

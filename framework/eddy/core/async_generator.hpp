@@ -83,7 +83,8 @@ class async_generator_promise : public cancellable_promise {
 /// token: cancelling the consuming task ends the body's current wait (a `sleep_for` throws
 /// `cancelled_error`), and unless the body handles it the exception comes out of `next()`.
 /// Destroying the generator destroys its frame (and, with it, any timer or fd wait of a
-/// suspended body); do not destroy it while a `next()` is pending. Use on one loop thread.
+/// suspended body). While a `next()` is pending it may only be destroyed together with the
+/// awaiting frame (which is then never resumed). Use on one loop thread.
 template <class T>
 class [[nodiscard]] async_generator {
   static_assert(!std::is_reference_v<T> && !std::is_void_v<T>,
