@@ -145,6 +145,14 @@ void tcp_stream::close() noexcept {
   impl_.reset();
 }
 
+unique_fd tcp_stream::release() noexcept {
+  if (!impl_) return {};
+  impl_->reg.reset();
+  unique_fd fd = std::move(impl_->fd);
+  impl_.reset();
+  return fd;
+}
+
 void tcp_stream::abort() noexcept {
   if (!impl_) return;
   (void)detail::sock_set_linger_zero(impl_->fd.get());

@@ -113,6 +113,10 @@ class tcp_stream {
   result<void> set_no_delay(bool on) noexcept;
   /// SO_KEEPALIVE, with the idle time before the first probe when `idle` is positive.
   result<void> set_keep_alive(bool on, std::chrono::seconds idle = {}) noexcept;
+  /// Deregisters from the loop and gives up the descriptor (for `transport::start` and other
+  /// owners that drive the socket themselves); the stream is closed afterwards. No read or
+  /// write may be in flight.
+  unique_fd release() noexcept;
   /// The descriptor (-1 when closed). Still owned by the stream.
   int native_handle() const noexcept { return impl_ ? impl_->fd.get() : -1; }
 
