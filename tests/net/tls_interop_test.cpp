@@ -232,7 +232,7 @@ TEST_F(TlsInterop, OurClientTalksToOpenSslServer) {
 TEST_F(TlsInterop, OurClientRejectsAnExpiredCertificateFromOpenSslServer) {
   test::run_real([]() -> task<void> {
     std::string outfile = pki->dir() + "/s_server_expired.out";
-    process server("openssl s_server -accept 127.0.0.1:0 -naccept 1 -cert " + expired_cert.cert +
+    process server("openssl s_server -accept 127.0.0.1:0 -naccept 1 -rev -cert " + expired_cert.cert +
                    " -key " + expired_cert.key + " > " + outfile + " 2>&1");
     int port = co_await wait_for_port(outfile);
     auto conn = co_await tcp_stream::connect(address::ipv4_loopback(static_cast<uint16_t>(port)));
@@ -249,7 +249,7 @@ TEST_F(TlsInterop, OurClientRejectsAnExpiredCertificateFromOpenSslServer) {
 TEST_F(TlsInterop, OurClientRejectsTheWrongHostFromOpenSslServer) {
   test::run_real([]() -> task<void> {
     std::string outfile = pki->dir() + "/s_server_host.out";
-    process server("openssl s_server -accept 127.0.0.1:0 -naccept 1 -cert " + server_cert.cert +
+    process server("openssl s_server -accept 127.0.0.1:0 -naccept 1 -rev -cert " + server_cert.cert +
                    " -key " + server_cert.key + " > " + outfile + " 2>&1");
     int port = co_await wait_for_port(outfile);
     auto conn = co_await tcp_stream::connect(address::ipv4_loopback(static_cast<uint16_t>(port)));
