@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "eddy/core/errors.hpp"
+#include "eddy/core/result.hpp"
+#include "eddy/core/task.hpp"
+#include "eddy/runtime/timeout.hpp"
+#include "eddy/http/app.hpp"
+#include "eddy/http/detail/request_access.hpp"
+#include "eddy/http/detail/wire.hpp"
+#include "eddy/http/parser.hpp"
+#include "eddy/http/request.hpp"
+#include "eddy/http/response.hpp"
+#include "eddy/http/response_stream.hpp"
+#include "eddy/http/status.hpp"
+#include "eddy/http/url_codec.hpp"
+#include "eddy/stream/byte_stream.hpp"
+
+namespace eddy::http::detail {
+
+/// Shared state between the server and its connections (one per worker loop).
+struct server_state {
+  const app* application = nullptr;
+  serve_options options;
+  std::size_t open_connections = 0;
+  bool draining = false;
+};
+
+/// One HTTP/1.1 connection over any byte stream: reads, parses (pipelined requests are handled
+/// in order and their responses written together), dispatches, writes; keep-alive, timeouts,
+/// 100-continue, HEAD, errors with the right status and `Connection: close`.
+template <byte_stream S>
+class connection {
+ public:
+  connection(S& stream, server_state& server, std::string remote)
+      : stream_(stream), server_(server), parser_(parser::kind::request, server.options.limits),
+        remote_(std::move(remote)) {}
+
+  /// Serves until the peer closes, an error, a timeout or shutdown. Never throws for I/O.
+  task<void> run() {
+    deadline watchdog(eddy::detail::this_loop().now() +
+                      std::chrono::ceil<duration>(server_.options.keep_alive_timeout));
+    watchdog_ = &watchdog;
+    try {
+      co_await with_deadline(watchdog, serve());
+    } catch (const timeout_error&) {
+      // Slow or idle peer: just close (nginx does the same).
+    } catch (const cancelled_error&) {
+      // Shutdown or the accept loop went away.
+    } catch (const std::exception& e) {
+      // A bug in the connection logic must not take the worker down.
+      std::fprintf(stderr, "eddy: connection error: %s\n", e.what());
+    }
+  }
+
+ private:
+  static constexpr std::size_t read_chunk = 16 * 1024;
+
+  template <class Rep, class Period>
+  void arm(std::chrono::duration<Rep, Period> d) {
+    watchdog_->reschedule(eddy::detail::this_loop().now() + std::chrono::ceil<duration>(d));
+  }
+
+  void ensure_room() {
+    std::size_t want = len_ + read_chunk;
+    if (want <= cap_) return;
+    std::size_t cap = cap_ ? cap_ * 2 : 2 * read_chunk;
+    while (cap < want) cap *= 2;
+    auto next = std::make_unique<char[]>(cap);
+    if (len_) std::memcpy(next.get(), buf_.get(), len_);
+    buf_ = std::move(next);
+    cap_ = cap;
+  }
+
+  // Reads more bytes; false at EOF or on error.
+  task<bool> fill() {
+    ensure_room();
+    auto n = co_await stream_.read_some(std::span<char>(buf_.get() + len_, cap_ - len_));
+    if (!n || *n == 0) co_return false;
+    len_ += *n;
+    co_return true;
+  }
+
+  task<bool> flush() {
+    std::size_t done = 0;
+    if (!out_.empty()) arm(server_.options.write_timeout);
+    while (done < out_.size()) {
+      auto n = co_await stream_.write_some(std::span<const char>(out_.data() + done, out_.size() - done));
+      if (!n) co_return false;
+      done += *n;
+      arm(server_.options.write_timeout);
+    }
+    out_.clear();
+    co_return true;
+  }
+
+  task<result<void>> write_raw(std::string_view bytes) {
+    // Streamed responses: pending pipelined output goes first.
+    if (!co_await flush()) co_return errc::not_connected;
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+      auto n = co_await stream_.write_some(std::span<const char>(bytes.data() + done, bytes.size() - done));
+      if (!n) co_return n.error();
+      done += *n;
+      arm(server_.options.write_timeout);
+    }
+    co_return result<void>{};
+  }
+
+  // Serializes an error response and marks the connection for closing.
+  void error_response(int status, std::string_view reason) {
+    response r = response::text(std::string(reason) + "\n", status);
+    write_head(out_, r, r.body().size(), false, server_.options.server_name);
+    out_ += r.body();
+  }
+
+  task<void> serve() {
+    std::size_t parsed = 0;
+    std::size_t head_end = 0;  // while reading a body: where the head ends in buf_
+    bool in_body = false;
+    bool sent_continue = false;
+    for (;;) {
+      auto step = parser_.feed(buf_.get(), parsed, len_);
+      parsed += step.consumed;
+      for (auto piece : parser_.body_pieces()) body_.append(piece.in(buf_.get()));
+      if (in_body && step.what != parser::event::error) {
+        // Body bytes are copied out: reuse their room, keeping the head in place.
+        std::memmove(buf_.get() + head_end, buf_.get() + parsed, len_ - parsed);
+        len_ = head_end + (len_ - parsed);
+        parsed = head_end;
+      }
+      switch (step.what) {
+        case parser::event::error:
+          error_response(parser_.error_status(), parser_.error_reason());
+          co_await flush();
+          if constexpr (requires { stream_.shutdown_write(); }) (void)stream_.shutdown_write();
+          co_return;
+        case parser::event::head:
+          in_body = true;
+          head_end = parsed;
+          body_.clear();
+          arm(server_.options.body_timeout);
+          if (parser_.head().expect_continue && !sent_continue) {
+            // The body will be read (it is within limits): invite the client to send it.
+            out_ += "HTTP/1.1 100 Continue\r\n\r\n";
+            if (!co_await flush()) co_return;
+            sent_continue = true;
+          }
+          continue;
+        case parser::event::message_end: {
+          if (!in_body) body_.clear();
+          in_body = false;
+          sent_continue = false;
+          bool keep = co_await respond();
+          // The message is done: drop its bytes; pipelined bytes after it move to the front.
+          std::memmove(buf_.get(), buf_.get() + parsed, len_ - parsed);
+          len_ -= parsed;
+          parsed = 0;
+          if (!keep) {
+            co_await flush();
+            if constexpr (requires { stream_.shutdown_write(); }) (void)stream_.shutdown_write();
+            co_return;
+          }
+          arm(len_ > 0 ? server_.options.header_timeout : server_.options.keep_alive_timeout);
+          continue;
+        }
+        case parser::event::need_more:
+          break;
+      }
+      // Nothing complete is buffered: answer what was pipelined, in one write, then read.
+      if (!out_.empty() && !co_await flush()) co_return;
+      if (server_.draining && parser_.idle() && len_ == 0) co_return;
+      if (!in_body && parser_.idle() && len_ == 0) arm(server_.options.keep_alive_timeout);
+      else if (!in_body) arm(server_.options.header_timeout);
+      if (len_ == 0 && cap_ > 2 * read_chunk) {
+        // An idle connection does not keep a large buffer around.
+        buf_.reset();
+        cap_ = 0;
+      }
+      if (!co_await fill()) {
+        if (!parser_.idle() || in_body) {
+          // The peer went away mid-request: nothing to answer.
+        }
+        co_return;
+      }
+    }
+  }
+
+  // Runs the handler for the parsed request and serializes its response into out_. Returns
+  // whether the connection stays open.
+  task<bool> respond() {
+    const message_head& head = parser_.head();
+    std::string_view target = head.target.in(buf_.get());
+    std::string_view raw_path = target.substr(0, target.find('?'));
+    std::string_view query = raw_path.size() < target.size() ? target.substr(raw_path.size() + 1) : std::string_view{};
+    bool keep = head.keep_alive && !server_.draining;
+    if (!normalize_path(raw_path, path_)) {
+      // Absolute-form and asterisk-form targets, bad escapes, encoded NULs or slashes.
+      if (raw_path == "*" && head.method == method::options) {
+        response r(204);
+        r.headers().add("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+        write_head(out_, r, 0, keep, server_.options.server_name);
+        co_return keep;
+      }
+      error_response(400, "malformed request target");
+      co_return false;
+    }
+    request req;
+    request_access::bind(req, head, buf_.get(), path_, query, body_, remote_, cancel_token{});
+    const bool head_only = head.method == method::head;
+    std::optional<response_stream> streamed;
+    stream_factory_ = [&](int status, std::string_view type) -> response_stream& {
+      streamed.emplace(status, type, head_only,
+                       [this](std::string_view b) { return write_raw(b); },
+                       [this, keep](std::string& out, const response_stream& s) {
+                         write_stream_head(out, s, keep, server_.options.server_name);
+                       });
+      return *streamed;
+    };
+    request_access::set_stream_factory(req, &stream_factory_);
+    response res = co_await server_.application->handle(req);
+    if (res.status() == -1 || streamed) {
+      // The handler streamed its response; make sure the body is terminated.
+      if (streamed && !streamed->ended()) {
+        try {
+          co_await streamed->end();
+        } catch (...) {
+          co_return false;
+        }
+      }
+      if (server_.options.access_log) log(req, streamed ? streamed->status() : 200, 0);
+      co_return keep;
+    }
+    std::size_t body_size = res.body().size();
+    write_head(out_, res, body_size, keep, server_.options.server_name);
+    if (!head_only && !status_has_no_body(res.status())) out_ += res.body();
+    if (server_.options.access_log) log(req, res.status(), body_size);
+    co_return keep;
+  }
+
+  void log(const request& req, int status, std::size_t bytes) {
+    std::printf("%.*s \"%.*s %.*s\" %d %zu\n", static_cast<int>(remote_.size()), remote_.data(),
+                static_cast<int>(req.method_name().size()), req.method_name().data(),
+                static_cast<int>(req.target().size()), req.target().data(), status, bytes);
+  }
+
+  S& stream_;
+  server_state& server_;
+  parser parser_;
+  std::string remote_;
+  std::unique_ptr<char[]> buf_;
+  std::size_t cap_ = 0;
+  std::size_t len_ = 0;
+  std::string body_;
+  std::string path_;
+  std::string out_;
+  deadline* watchdog_ = nullptr;
+  unique_function<response_stream&(int, std::string_view)> stream_factory_;
+};
+
+}  // namespace eddy::http::detail

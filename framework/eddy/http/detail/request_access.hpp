@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <string_view>
+
+#include "eddy/core/cancellation.hpp"
+#include "eddy/core/unique_function.hpp"
+#include "eddy/http/parser.hpp"
+#include "eddy/http/request.hpp"
+#include "eddy/http/router.hpp"
+
+namespace eddy::http::detail {
+
+/// The server's access to a request's private fields.
+struct request_access {
+  static void bind(request& r, const message_head& h, const char* base, std::string_view path,
+                   std::string_view query, std::string_view body, std::string_view remote,
+                   cancel_token token) {
+    r.head_ = &h;
+    r.base_ = base;
+    r.path_ = path;
+    r.query_ = query;
+    r.body_ = body;
+    r.remote_ = remote;
+    r.token_ = token;
+    r.match_ = nullptr;
+    r.route_pattern_ = {};
+    r.stream_factory_ = nullptr;
+  }
+  static void set_route(request& r, const route_match* m, std::string_view pattern) {
+    r.match_ = m;
+    r.route_pattern_ = pattern;
+  }
+  static void set_stream_factory(request& r, unique_function<response_stream&(int, std::string_view)>* f) {
+    r.stream_factory_ = f;
+  }
+};
+
+}  // namespace eddy::http::detail

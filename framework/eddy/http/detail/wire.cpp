@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: MIT
+#include "eddy/http/detail/wire.hpp"
+
+#include <charconv>
+#include <ctime>
+
+#include "eddy/http/status.hpp"
+
+namespace eddy::http::detail {
+namespace {
+
+void append_number(std::string& out, std::size_t n) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, r.ptr);
+}
+
+void status_line(std::string& out, int status) {
+  out += "HTTP/1.1 ";
+  append_number(out, static_cast<std::size_t>(status));
+  out += ' ';
+  out += reason_phrase(status);
+  out += "\r\n";
+}
+
+void common_fields(std::string& out, bool keep_alive, std::string_view server_name) {
+  if (!server_name.empty()) {
+    out += "Server: ";
+    out += server_name;
+    out += "\r\n";
+  }
+  out += "Date: ";
+  out += http_date();
+  out += "\r\n";
+  if (!keep_alive) out += "Connection: close\r\n";
+}
+
+}  // namespace
+
+std::string_view http_date() noexcept {
+  thread_local std::time_t cached_second = 0;
+  thread_local char text[32];
+  thread_local std::size_t size = 0;
+  std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    size = std::strftime(text, sizeof text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached_second = now;
+  }
+  return {text, size};
+}
+
+void write_head(std::string& out, const response& r, std::size_t body_size, bool keep_alive,
+                std::string_view server_name) {
+  status_line(out, r.status());
+  common_fields(out, keep_alive, server_name);
+  if (!r.content_type().empty()) {
+    out += "Content-Type: ";
+    out += r.content_type();
+    out += "\r\n";
+  }
+  // 1xx and 204 carry no Content-Length (RFC 9110 8.6); 304 keeps the GET's if the handler set
+  // one, which it does not here.
+  if (!status_has_no_body(r.status())) {
+    out += "Content-Length: ";
+    append_number(out, body_size);
+    out += "\r\n";
+  }
+  for (const auto& [name, value] : r.headers()) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  out += "\r\n";
+}
+
+void write_stream_head(std::string& out, const response_stream& s, bool keep_alive,
+                       std::string_view server_name) {
+  status_line(out, s.status());
+  common_fields(out, keep_alive, server_name);
+  if (!s.content_type().empty()) {
+    out += "Content-Type: ";
+    out += s.content_type();
+    out += "\r\n";
+  }
+  out += "Transfer-Encoding: chunked\r\n";
+  if (s.content_type() == "text/event-stream") out += "Cache-Control: no-cache\r\n";
+  for (const auto& [name, value] : s.headers()) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  out += "\r\n";
+}
+
+}  // namespace eddy::http::detail

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+#include "eddy/http/json.hpp"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <cmath>
+
+namespace eddy::http {
+namespace {
+
+[[noreturn]] void wrong_type(const char* wanted) {
+  throw std::invalid_argument(std::string("json: value is not ") + wanted);
+}
+
+json convert(simdjson::dom::element e) {
+  using simdjson::dom::element_type;
+  switch (e.type()) {
+    case element_type::ARRAY: {
+      json::array_t a;
+      for (auto item : e.get_array().value_unsafe()) a.push_back(convert(item));
+      return json(std::move(a));
+    }
+    case element_type::OBJECT: {
+      json::object_t o;
+      for (auto field : e.get_object().value_unsafe())
+        o.emplace_back(std::string(field.key), convert(field.value));
+      return json(std::move(o));
+    }
+    case element_type::INT64: return json(e.get_int64().value_unsafe());
+    case element_type::UINT64: {
+      auto u = e.get_uint64().value_unsafe();
+      if (u <= static_cast<std::uint64_t>(INT64_MAX)) return json(static_cast<std::int64_t>(u));
+      return json(static_cast<double>(u));
+    }
+    case element_type::DOUBLE: return json(e.get_double().value_unsafe());
+    case element_type::STRING: return json(std::string(e.get_string().value_unsafe()));
+    case element_type::BOOL: return json(e.get_bool().value_unsafe());
+    case element_type::NULL_VALUE: return json();
+  }
+  return json();
+}
+
+}  // namespace
+
+json json::parse(std::string_view text) {
+  // One parser per thread: simdjson reuses its buffers, so steady-state parsing allocates
+  // only the resulting value tree.
+  thread_local simdjson::dom::parser parser;
+  simdjson::padded_string padded(text);
+  simdjson::dom::element root;
+  auto error = parser.parse(padded).get(root);
+  if (error) throw json_parse_error(std::string("invalid JSON: ") + simdjson::error_message(error));
+  return convert(root);
+}
+
+bool json::as_bool() const {
+  if (!is_bool()) wrong_type("a boolean");
+  return std::get<bool>(v_);
+}
+std::int64_t json::as_int() const {
+  if (!is_int()) wrong_type("an integer");
+  return std::get<std::int64_t>(v_);
+}
+double json::as_double() const {
+  if (is_int()) return static_cast<double>(std::get<std::int64_t>(v_));
+  if (!is_double()) wrong_type("a number");
+  return std::get<double>(v_);
+}
+const std::string& json::as_string() const {
+  if (!is_string()) wrong_type("a string");
+  return std::get<std::string>(v_);
+}
+const json::array_t& json::as_array() const {
+  if (!is_array()) wrong_type("an array");
+  return std::get<array_t>(v_);
+}
+const json::object_t& json::as_object() const {
+  if (!is_object()) wrong_type("an object");
+  return std::get<object_t>(v_);
+}
+json::array_t& json::as_array() {
+  if (!is_array()) wrong_type("an array");
+  return std::get<array_t>(v_);
+}
+json::object_t& json::as_object() {
+  if (!is_object()) wrong_type("an object");
+  return std::get<object_t>(v_);
+}
+
+const json* json::find(std::string_view key) const noexcept {
+  if (!is_object()) return nullptr;
+  for (const auto& [k, v] : std::get<object_t>(v_))
+    if (k == key) return &v;
+  return nullptr;
+}
+
+json& json::set(std::string key, json value) {
+  if (is_null()) v_ = object_t{};
+  auto& o = as_object();
+  for (auto& [k, v] : o) {
+    if (k == key) {
+      v = std::move(value);
+      return *this;
+    }
+  }
+  o.emplace_back(std::move(key), std::move(value));
+  return *this;
+}
+
+json& json::push_back(json value) {
+  if (is_null()) v_ = array_t{};
+  as_array().push_back(std::move(value));
+  return *this;
+}
+
+void json_escape(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t run = 0;  // copy unescaped runs in one append
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        out += "\\u00";
+        out += hex[c >> 4];
+        out += hex[c & 15];
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
+}
+
+void json::dump_to(std::string& out) const {
+  switch (v_.index()) {
+    case 0: out += "null"; break;
+    case 1: out += std::get<bool>(v_) ? "true" : "false"; break;
+    case 2: {
+      char buf[24];
+      auto r = std::to_chars(buf, buf + sizeof buf, std::get<std::int64_t>(v_));
+      out.append(buf, r.ptr);
+      break;
+    }
+    case 3: {
+      double d = std::get<double>(v_);
+      if (!std::isfinite(d)) {
+        out += "null";  // JSON has no NaN or infinity
+        break;
+      }
+      char buf[32];
+      auto r = std::to_chars(buf, buf + sizeof buf, d);
+      out.append(buf, r.ptr);
+      break;
+    }
+    case 4: json_escape(out, std::get<std::string>(v_)); break;
+    case 5: {
+      out += '[';
+      bool first = true;
+      for (const auto& item : std::get<array_t>(v_)) {
+        if (!first) out += ',';
+        first = false;
+        item.dump_to(out);
+      }
+      out += ']';
+      break;
+    }
+    case 6: {
+      out += '{';
+      bool first = true;
+      for (const auto& [k, v] : std::get<object_t>(v_)) {
+        if (!first) out += ',';
+        first = false;
+        json_escape(out, k);
+        out += ':';
+        v.dump_to(out);
+      }
+      out += '}';
+      break;
+    }
+  }
+}
+
+std::string json::dump() const {
+  std::string out;
+  dump_to(out);
+  return out;
+}
+
+}  // namespace eddy::http

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+#include "eddy/http/response.hpp"
+
+#include <stdexcept>
+
+namespace eddy::http {
+
+response& response::header(std::string name, std::string value) {
+  if (!is_valid_field_name(name) || !is_valid_field_value(value)) {
+    throw std::invalid_argument("response header '" + name + "' has an invalid name or value");
+  }
+  headers_.add(std::move(name), std::move(value));
+  return *this;
+}
+
+response& response::cookie(std::string_view name, std::string_view value, std::string_view attributes) {
+  std::string v;
+  v.reserve(name.size() + value.size() + attributes.size() + 3);
+  v.append(name).append("=").append(value);
+  if (!attributes.empty()) v.append("; ").append(attributes);
+  return header("Set-Cookie", std::move(v));
+}
+
+}  // namespace eddy::http

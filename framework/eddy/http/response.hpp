@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "eddy/http/headers.hpp"
+#include "eddy/http/json.hpp"
+
+namespace eddy::http {
+
+/// An HTTP response built by a handler. The server adds `Date`, `Server`, `Content-Length`
+/// (or chunked framing) and `Connection` itself; HEAD responses keep the headers of the GET
+/// and drop the body.
+class response {
+ public:
+  response() = default;
+  explicit response(int status) : status_(status) {}
+
+  /// `text/plain; charset=utf-8`.
+  static response text(std::string body, int status = 200) {
+    return response(status).with_body(std::move(body), "text/plain; charset=utf-8");
+  }
+  /// `text/html; charset=utf-8`.
+  static response html(std::string body, int status = 200) {
+    return response(status).with_body(std::move(body), "text/html; charset=utf-8");
+  }
+  /// Serializes `value` as `application/json`.
+  static response json(const http::json& value, int status = 200) {
+    std::string body;
+    value.dump_to(body);
+    return response(status).with_body(std::move(body), "application/json");
+  }
+  /// Already-serialized JSON text.
+  static response json_text(std::string body, int status = 200) {
+    return response(status).with_body(std::move(body), "application/json");
+  }
+  /// Raw bytes with the given content type (static storage or copied; see `content_type`).
+  static response bytes(std::string body, std::string_view type = "application/octet-stream",
+                        int status = 200) {
+    response r(status);
+    r.body_ = std::move(body);
+    r.set_content_type(type);
+    return r;
+  }
+  /// A redirect (302 by default; 301, 303, 307, 308 also make sense) to `location`.
+  static response redirect(std::string_view location, int status = 302) {
+    response r(status);
+    r.headers_.set("Location", std::string(location));
+    return r;
+  }
+  /// No body (204 by default).
+  static response empty(int status = 204) { return response(status); }
+
+  int status() const noexcept { return status_; }
+  response& set_status(int s) noexcept {
+    status_ = s;
+    return *this;
+  }
+
+  /// The content type; empty for none.
+  std::string_view content_type() const noexcept {
+    return owned_type_.empty() ? static_type_ : std::string_view(owned_type_);
+  }
+  /// Sets the content type (copied).
+  response& set_content_type(std::string_view type) {
+    owned_type_.assign(type);
+    static_type_ = {};
+    return *this;
+  }
+
+  http::headers& headers() noexcept { return headers_; }
+  const http::headers& headers() const noexcept { return headers_; }
+  /// Adds a header field. Names and values with CR/LF are rejected (`std::invalid_argument`)
+  /// so that a handler cannot be tricked into splitting the response.
+  response& header(std::string name, std::string value);
+
+  /// Adds a `Set-Cookie` field. Attributes are appended as given
+  /// (e.g. `"Path=/; HttpOnly; SameSite=Lax"`).
+  response& cookie(std::string_view name, std::string_view value, std::string_view attributes = "Path=/");
+
+  std::string& body() noexcept { return body_; }
+  const std::string& body() const noexcept { return body_; }
+
+ private:
+  // Literal content types (the common case) are referenced, not copied: a response for the
+  // plaintext path allocates nothing beyond a body that does not fit the small-string buffer.
+  response&& with_body(std::string body, const char* literal_type) && {
+    body_ = std::move(body);
+    static_type_ = literal_type;
+    return std::move(*this);
+  }
+
+  int status_ = 200;
+  std::string_view static_type_;
+  std::string owned_type_;
+  http::headers headers_;
+  std::string body_;
+};
+
+}  // namespace eddy::http

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+// The server side of `http::app`: the accept loop with graceful drain (`serve`) and the
+// multi-worker runner with signal handling (`run`).
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <list>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "eddy/http/app.hpp"
+#include "eddy/http/detail/connection.hpp"
+#include "eddy/net/address.hpp"
+#include "eddy/net/tcp_listener.hpp"
+#include "eddy/net/tcp_stream.hpp"
+#include "eddy/net/tls_context.hpp"
+#include "eddy/net/tls_stream.hpp"
+#include "eddy/runtime/run.hpp"
+#include "eddy/runtime/signals.hpp"
+#include "eddy/runtime/sleep.hpp"
+#include "eddy/runtime/spawn.hpp"
+#include "eddy/runtime/timeout.hpp"
+
+namespace eddy::http {
+namespace {
+
+struct conn_slot {
+  join_handle<void> handle;
+};
+using conn_list = std::list<conn_slot>;
+
+task<void> serve_one(tcp_stream stream, detail::server_state& state, conn_list& conns,
+                     conn_list::iterator self, const tls_context* tls) {
+  ++state.open_connections;
+  std::string remote;
+  if (auto a = stream.peer_address()) remote = a->to_string();
+  if (tls) {
+    tls_stream<tcp_stream> secure(std::move(stream), *tls);
+    if (co_await secure.handshake()) {
+      detail::connection<tls_stream<tcp_stream>> c(secure, state, std::move(remote));
+      co_await c.run();
+      co_await shield(secure.shutdown());
+    }
+  } else {
+    detail::connection<tcp_stream> c(stream, state, std::move(remote));
+    co_await c.run();
+    stream.close();
+  }
+  --state.open_connections;
+  conns.erase(self);  // drops our own handle: the task finishes detached
+}
+
+task<void> drain(conn_list& conns, std::chrono::milliseconds grace) {
+  auto until = eddy::detail::this_loop().now() + std::chrono::ceil<duration>(grace);
+  while (!conns.empty() && eddy::detail::this_loop().now() < until) co_await sleep_for(std::chrono::milliseconds(5));
+  // Past the deadline: cancel whatever is still running and wait for it to unwind.
+  for (auto& c : conns) c.handle.cancel();
+  while (!conns.empty()) co_await sleep_for(std::chrono::milliseconds(1));
+}
+
+}  // namespace
+
+task<void> app::serve(tcp_listener& listener, serve_options options) {
+  freeze();
+  detail::server_state state;
+  state.application = this;
+  state.options = options;
+  std::optional<tls_context> tls;
+  if (!options.tls_cert.empty()) {
+    tls_server_options t;
+    t.certificate_chain_file = options.tls_cert;
+    t.private_key_file = options.tls_key;
+    t.alpn = {"http/1.1"};
+    tls = tls_context::server(t);
+  }
+  conn_list conns;
+  for (;;) {
+    auto accepted = co_await listener.accept();
+    if (!accepted) {
+      if (accepted.error() == errc::operation_canceled || accepted.error() == errc::not_connected) break;
+      continue;  // per-connection failures (ECONNABORTED...); EMFILE is handled by the listener
+    }
+    if (state.open_connections >= options.max_connections) {
+      accepted->close();  // over the limit: refuse quickly rather than queue without bound
+      continue;
+    }
+    conns.emplace_back();
+    auto it = std::prev(conns.end());
+    it->handle = spawn(serve_one(std::move(*accepted), state, conns, it, tls ? &*tls : nullptr));
+  }
+  // Graceful shutdown: idle keep-alive connections close at their next turn (they see
+  // `draining`), busy ones finish their request, up to the grace period.
+  state.draining = true;
+  co_await shield(drain(conns, options.graceful_timeout));
+}
+
+namespace {
+
+struct worker {
+  std::unique_ptr<event_loop> loop;
+  std::unique_ptr<tcp_listener> listener;
+  std::optional<join_handle<void>> serving;
+  bool stop_requested = false;
+  std::thread thread;
+};
+
+task<void> worker_main(const app& a, worker& w, const serve_options& options, app& mutable_app) {
+  co_await a.fire(lifecycle::before_start);
+  if (!w.stop_requested) {
+    w.serving.emplace(spawn(mutable_app.serve(*w.listener, options)));
+    co_await a.fire(lifecycle::after_start);
+    try {
+      co_await *w.serving;
+    } catch (const cancelled_error&) {
+    }
+  }
+  co_await a.fire(lifecycle::before_stop);
+  co_await a.fire(lifecycle::after_stop);
+}
+
+}  // namespace
+
+void app::run(serve_options options) {
+  freeze();
+  unsigned n = options.workers ? options.workers : std::max(1u, std::thread::hardware_concurrency());
+  auto addr = address::parse(options.host, options.port);
+  if (!addr) throw std::invalid_argument("app.run: '" + options.host + "' is not a numeric IP address");
+  listen_options lo;
+  lo.reuse_port = n > 1;
+  std::vector<std::unique_ptr<worker>> workers;
+  for (unsigned i = 0; i < n; ++i) {
+    auto w = std::make_unique<worker>();
+    w->loop = std::make_unique<event_loop>();
+    address at = *addr;
+    // The first listener picks the port when 0 was asked; the others join it.
+    if (i > 0) at = address::parse(options.host, workers[0]->listener->local_address().port()).value();
+    w->listener = std::make_unique<tcp_listener>(*w->loop, at, lo);
+    workers.push_back(std::move(w));
+  }
+  const auto bound = workers[0]->listener->local_address();
+  std::printf("eddy: app=%s event=started url=%s://%s workers=%u\n", name_.c_str(),
+              options.tls_cert.empty() ? "http" : "https", bound.to_string().c_str(), n);
+  std::fflush(stdout);
+
+  for (auto& w : workers) {
+    w->thread = std::thread([this, &options, wp = w.get()] {
+      try {
+        run_until_complete(*wp->loop, worker_main(*this, *wp, options, *this));
+        wp->loop->drain();
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "eddy: worker failed: %s\n", e.what());
+      }
+    });
+  }
+
+  // The main thread waits for SIGINT/SIGTERM; a second one ends the process at once.
+  auto wait_for_signal = []() -> task<int> {
+    signals sigs({SIGINT, SIGTERM});
+    co_return co_await sigs.wait();
+  };
+  int sig = eddy::run(wait_for_signal(), {.cancel_on_sigint = false});
+  std::printf("eddy: app=%s event=stopping signal=%d\n", name_.c_str(), sig);
+  std::fflush(stdout);
+  std::signal(SIGINT, [](int) { std::_Exit(130); });
+  std::signal(SIGTERM, [](int) { std::_Exit(143); });
+  for (auto& w : workers) {
+    w->loop->post([wp = w.get()] {
+      wp->stop_requested = true;
+      if (wp->serving) wp->serving->cancel();
+    });
+  }
+  for (auto& w : workers) w->thread.join();
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  std::printf("eddy: app=%s event=stopped\n", name_.c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace eddy::http
