@@ -32,6 +32,7 @@ eddy::task<void> echo(eddy::tcp_stream tcp, eddy::tls_context ctx) {
 eddy::task<void> serve(eddy::tls_context ctx, std::uint16_t port) {
   eddy::tcp_listener listener(eddy::address::ipv4_loopback(port));
   std::printf("TLS echo on 127.0.0.1:%u\n", listener.local_address().port());
+  std::fflush(stdout);
   for (;;) {
     auto conn = co_await listener.accept();
     if (!conn) break;
