@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <coroutine>
+#include <cstdio>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -94,7 +95,10 @@ class callback_state final : public ref_counted<callback_state<Args...>> {
       std::lock_guard lock(mutex_);
       loop = loop_;
     }
-    if (!loop) return;  // the awaiting side is gone; nobody is left to tell
+    if (!loop) {
+      std::fprintf(stderr, "eddy: %s\n", what);  // the awaiting side is gone; still never silent
+      return;
+    }
     auto e = std::make_exception_ptr(invalid_state_error(what));
     if (event_loop::current() == loop) {
       loop->report(e, "from_callback");
@@ -125,7 +129,7 @@ template <class Sig>
 class completion;
 
 /// The callback handed to the library by `from_callback`: copyable, callable from any thread,
-/// exactly once. A second call is ignored and reported to the loop's exception handler. When
+/// exactly once, while the awaiting task's loop exists. A second call is ignored and reported to the loop's exception handler. When
 /// the last copy is destroyed without having been called, the awaiting task resumes with
 /// `invalid_state_error` instead of hanging.
 template <class... Args>
@@ -192,7 +196,9 @@ class [[nodiscard]] from_callback_awaiter<void(Args...), Initiate> : cancel_hook
       }
       s_->waiter_ = {};
       s_->resume_pending_ = {};
-      s_->loop_ = nullptr;
+      // A completed operation keeps its loop so that a second call can still be reported;
+      // otherwise late callbacks must not touch a loop that may be gone.
+      if (s_->status_ != state::done) s_->loop_ = nullptr;
     }
     if (never_called) {
       loop_->report(std::make_exception_ptr(invalid_state_error(

@@ -79,7 +79,7 @@ class future_state final : public ref_counted<future_state<T>> {
     auto callbacks = std::move(callbacks_);
     callbacks_.clear();
     for (auto& cb : callbacks) {
-      future<T> f(ref_ptr<future_state>(this_ref()));
+      future<T> f{this_ref()};
       try {
         cb(f);
       } catch (...) {
