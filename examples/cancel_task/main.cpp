@@ -20,7 +20,12 @@ namespace cancel_task_example {
 /// and restores the original flags afterwards (stdin is shared with the shell).
 class line_reader {
  public:
-  explicit line_reader(int fd) : fd_(fd), flags_(::fcntl(fd, F_GETFL)) {
+  /// `fd` < 0 reads as an empty input.
+  explicit line_reader(int fd) : fd_(fd), flags_(fd < 0 ? -1 : ::fcntl(fd, F_GETFL)) {
+    if (fd < 0) {
+      eof_ = true;
+      return;
+    }
     if (flags_ == -1) throw std::system_error(errno, std::system_category(), "fcntl(F_GETFL)");
     if (::fcntl(fd, F_SETFL, flags_ | O_NONBLOCK) == -1) {
       throw std::system_error(errno, std::system_category(), "fcntl(F_SETFL)");
@@ -33,7 +38,7 @@ class line_reader {
   line_reader& operator=(const line_reader&) = delete;
   ~line_reader() {
     registration_.reset();  // deregister before handing the descriptor back
-    ::fcntl(fd_, F_SETFL, flags_);
+    if (fd_ >= 0) ::fcntl(fd_, F_SETFL, flags_);
   }
 
   /// The next line without its newline, or nullopt at end of input. Throws
@@ -74,7 +79,7 @@ class line_reader {
   }
 
   /// True if the descriptor is a terminal (the user sees what they type).
-  bool interactive() const { return ::isatty(fd_) == 1; }
+  bool interactive() const { return fd_ >= 0 && ::isatty(fd_) == 1; }
 
  private:
   int fd_;
@@ -122,7 +127,12 @@ eddy::task<void> amain(int input_fd) {
   story::display("*****End of main*****");
 }
 
-void main(int input_fd) { eddy::run(amain(input_fd)); }
+void main(int input_fd) {
+  // A closed stdin (`<&-`) reads as empty; checked before the loop opens descriptors that
+  // could take its number.
+  if (::fcntl(input_fd, F_GETFD) == -1) input_fd = -1;
+  eddy::run(amain(input_fd));
+}
 
 }  // namespace cancel_task_example
 
