@@ -166,7 +166,7 @@ def main():
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("n", nargs="?", type=int, default=1_000_000)
     p.add_argument("delay_ms", nargs="?", type=int, default=2000)
-    a = p.parse_args()
+    a = p.parse_intermixed_args()
     if a.mode == "micro":
         run_micro(a.loop, a.repeats)
         return 0
