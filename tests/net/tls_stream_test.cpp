@@ -11,6 +11,7 @@
 #include <eddy/runtime/sleep.hpp>
 #include <eddy/runtime/spawn.hpp>
 #include <eddy/stream/byte_stream.hpp>
+#include <eddy/stream/write_all.hpp>
 
 #include "net/tls_test_stream.hpp"
 #include "support/test_certs.hpp"
@@ -21,6 +22,7 @@ using namespace std::chrono_literals;
 using test::fd_stream;
 
 static_assert(byte_stream<tls_stream<fd_stream>>, "tls_stream is a byte stream itself");
+static_assert(gathering_stream<tls_stream<fd_stream>>, "and packs gathered writes");
 
 namespace {
 
@@ -80,7 +82,7 @@ task<std::string> read_all(tls_stream<fd_stream>& s) {
   }
 }
 
-task<result<void>> write_all(tls_stream<fd_stream>& s, std::string_view data) {
+task<result<void>> send_all(tls_stream<fd_stream>& s, std::string_view data) {
   while (!data.empty()) {
     auto n = co_await s.write_some(data);
     if (!n) co_return n.error();
@@ -118,11 +120,11 @@ TEST_F(Tls, HandshakeThenEchoOverASocketPair) {
       auto n = co_await p.server.read_some(buf);
       EXPECT_TRUE(n.has_value());
       if (!n) co_return;
-      auto w = co_await write_all(p.server, "echo:" + std::string(buf, *n));
+      auto w = co_await send_all(p.server, "echo:" + std::string(buf, *n));
       EXPECT_TRUE(w.has_value());
     };
     auto ask = [&]() -> task<std::string> {
-      auto w = co_await write_all(p.client, "hello");
+      auto w = co_await send_all(p.client, "hello");
       EXPECT_TRUE(w.has_value());
       char buf[64];
       auto n = co_await p.client.read_some(buf);
@@ -161,7 +163,7 @@ TEST_F(Tls, CloseNotifyEndsTheStreamCleanly) {
     auto [s, c] = co_await handshake_both(p);
     EXPECT_TRUE(s && c);
     auto send = [&]() -> task<void> {
-      auto w = co_await write_all(p.server, "last words");
+      auto w = co_await send_all(p.server, "last words");
       EXPECT_TRUE(w.has_value());
       auto r = co_await p.server.shutdown();
       EXPECT_TRUE(r.has_value()) << r.error().message();
@@ -176,6 +178,41 @@ TEST_F(Tls, CloseNotifyEndsTheStreamCleanly) {
     char buf[16];
     auto n = co_await p.server.read_some(buf);
     EXPECT_TRUE(n.has_value() && *n == 0) << n.error().message();
+  }());
+}
+
+TEST_F(Tls, ClientSendsTheHostNameBySniButNotAnIpAddress) {
+  test::run_real([]() -> task<void> {
+    auto by_name = make_pair(server_ctx(server_cert), client_ctx(), "localhost");
+    auto [s1, c1] = co_await handshake_both(by_name);
+    EXPECT_TRUE(s1 && c1);
+    EXPECT_EQ(by_name.server.server_name(), "localhost");
+    EXPECT_EQ(by_name.client.server_name(), "localhost");
+    auto by_ip = make_pair(server_ctx(server_cert), client_ctx(), "127.0.0.1");
+    auto [s2, c2] = co_await handshake_both(by_ip);
+    EXPECT_TRUE(s2 && c2);
+    EXPECT_EQ(by_ip.server.server_name(), "");
+  }());
+}
+
+TEST_F(Tls, GatheredWritesArriveInOrderThroughTheStreamLayer) {
+  test::run_real([]() -> task<void> {
+    auto p = make_pair(server_ctx(server_cert), client_ctx(), "localhost");
+    auto [s, c] = co_await handshake_both(p);
+    EXPECT_TRUE(s && c);
+    std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
+    std::string body(100000, 'b');
+    for (std::size_t i = 0; i < body.size(); i += 101) body[i] = static_cast<char>('0' + i % 10);
+    std::string tail = "!";
+    std::span<const char> parts[] = {head, body, tail, std::span<const char>()};
+    auto send = [&]() -> task<void> {
+      auto w = co_await write_all(p.server, std::span<const std::span<const char>>(parts));
+      EXPECT_TRUE(w.has_value());
+      auto r = co_await p.server.shutdown();
+      EXPECT_TRUE(r.has_value());
+    };
+    auto [unused, got] = co_await when_all(send(), read_all(p.client));
+    EXPECT_TRUE(got == head + body + tail) << got.size();
   }());
 }
 
@@ -200,7 +237,7 @@ TEST_F(Tls, LargeTransfersFlowBothWaysAtOnce) {
     std::string up(3 * 1024 * 1024 + 7, 'u'), down(2 * 1024 * 1024 + 3, 'd');
     for (std::size_t i = 0; i < up.size(); i += 997) up[i] = static_cast<char>('a' + i % 26);
     auto send_and_close = [](tls_stream<fd_stream>& side, const std::string& data) -> task<void> {
-      auto w = co_await write_all(side, data);
+      auto w = co_await send_all(side, data);
       EXPECT_TRUE(w.has_value());
       auto r = co_await side.shutdown();
       EXPECT_TRUE(r.has_value());
@@ -289,7 +326,7 @@ TEST_F(Tls, ServerRequiringClientCertificatesAcceptsOneFromItsCa) {
     EXPECT_EQ(p.server.peer_certificate_subject(), "CN=alice,O=eddy tests");
     // TLS 1.3 verifies the client certificate after the client's handshake finished; the
     // first exchange proves the session is usable for both.
-    auto w = co_await write_all(p.client, "x");
+    auto w = co_await send_all(p.client, "x");
     EXPECT_TRUE(w.has_value());
     char b[4];
     auto n = co_await p.server.read_some(b);

@@ -210,6 +210,12 @@ std::string_view tls_engine::alpn_selected() const noexcept {
   return {reinterpret_cast<const char*>(p), p ? len : 0u};
 }
 
+std::string_view tls_engine::server_name() const noexcept {
+  if (!impl_->ssl) return {};
+  const char* name = SSL_get_servername(impl_->ssl, TLSEXT_NAMETYPE_host_name);
+  return name ? std::string_view(name) : std::string_view();
+}
+
 std::string tls_engine::peer_certificate_subject() const {
   if (!impl_->ssl) return {};
   X509* cert = SSL_get0_peer_certificate(impl_->ssl);

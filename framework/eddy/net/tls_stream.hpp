@@ -10,6 +10,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "eddy/core/awaitable_traits.hpp"
 #include "eddy/core/errors.hpp"
@@ -76,6 +77,8 @@ class tls_engine {
   bool established() const noexcept;
   /// The protocol chosen by ALPN, or "".
   std::string_view alpn_selected() const noexcept;
+  /// The SNI name sent (client) or received (server), or "".
+  std::string_view server_name() const noexcept;
   /// The peer certificate's subject (RFC 2253), or "" without a peer certificate.
   std::string peer_certificate_subject() const;
   /// "TLSv1.3", "TLSv1.2", ... once established.
@@ -156,13 +159,38 @@ class tls_stream {
   /// transport. Yields the number of plaintext bytes consumed (> 0 for a non-empty buffer).
   task<result<std::size_t>> write_some(std::span<const char> buf) {
     if (state_ != state::open) co_return errc::not_connected;
-    // One call encrypts at most four full records, so a huge buffer does not sit twice in
-    // memory (plaintext and ciphertext) before the first byte goes out.
-    constexpr std::size_t max_chunk = 64 * 1024;
-    detail::tls_step step = engine_.write(buf.first(std::min(buf.size(), max_chunk)));
+    detail::tls_step step = engine_.write(buf.first(std::min(buf.size(), max_write)));
     if (!step.value) co_return step.value;
     if (auto f = co_await flush(); !f) co_return f.error();
     co_return step.value;
+  }
+
+  /// Gathered `write_some`: encrypts up to 64 KiB taken from `bufs` in order, packing small
+  /// buffers into shared records (headers and body in one record, one transport write).
+  /// Yields the number of plaintext bytes consumed; errors as `write_some`.
+  task<result<std::size_t>> writev_some(std::span<const std::span<const char>> bufs) {
+    if (state_ != state::open) co_return errc::not_connected;
+    std::size_t total = 0;
+    staging_.clear();
+    for (auto b : bufs) {
+      auto part = b.first(std::min(b.size(), max_write - total));
+      total += part.size();
+      if (part.size() >= record_size) {
+        // Big enough for full records on its own: no copy.
+        if (auto r = encrypt_staged(); !r) co_return r.error();
+        detail::tls_step step = engine_.write(part);
+        if (!step.value) co_return step.value;
+      } else {
+        staging_.insert(staging_.end(), part.begin(), part.end());
+        if (staging_.size() >= record_size) {
+          if (auto r = encrypt_staged(); !r) co_return r.error();
+        }
+      }
+      if (total == max_write) break;
+    }
+    if (auto r = encrypt_staged(); !r) co_return r.error();
+    if (auto f = co_await flush(); !f) co_return f.error();
+    co_return total;
   }
 
   /// Sends close_notify and completes once it was handed to the transport; the transport
@@ -187,6 +215,10 @@ class tls_stream {
   /// True once `handshake()` succeeded.
   bool established() const noexcept { return state_ == state::open; }
 
+  /// The SNI name: for a client, the host name given to the constructor (none is sent for an
+  /// IP address); for a server, the one the client sent (after the handshake); or "".
+  std::string_view server_name() const noexcept { return engine_.server_name(); }
+
   /// The transport underneath.
   S& next_layer() noexcept { return transport_; }
   const S& next_layer() const noexcept { return transport_; }
@@ -195,6 +227,19 @@ class tls_stream {
 
  private:
   enum class state { fresh, open, failed };
+
+  // One call encrypts at most four full records, so a huge buffer does not sit twice in memory
+  // (plaintext and ciphertext) before the first byte goes out.
+  static constexpr std::size_t max_write = 64 * 1024;
+  static constexpr std::size_t record_size = 16 * 1024;
+
+  result<void> encrypt_staged() {
+    if (staging_.empty()) return {};
+    detail::tls_step step = engine_.write(staging_);
+    staging_.clear();
+    if (!step.value) return step.value.error();
+    return {};
+  }
 
   task<result<void>> run_handshake() {
     for (;;) {
@@ -239,6 +284,7 @@ class tls_stream {
   detail::tls_engine engine_;
   std::chrono::milliseconds handshake_timeout_;
   state state_ = state::fresh;
+  std::vector<char> staging_;  // writev_some's small buffers, packed into shared records
 };
 
 }  // namespace eddy
