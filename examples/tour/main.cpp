@@ -9,6 +9,8 @@
 #include "../display_after/main.cpp"
 #include "../generator_pipeline/main.cpp"
 #include "../poll_task/main.cpp"
+#include "../round_robin/main.cpp"
+#include "../say_after/main.cpp"
 #include "../task_result/main.cpp"
 #include "../three_tasks/main.cpp"
 #include "../when_all/main.cpp"
@@ -59,6 +61,8 @@ int main(int argc, char** argv) {
   const section sections[] = {
       {"display_after", "eddy::run runs one coroutine to completion, twice in a row",
        display_after_example::main},
+      {"say_after", "awaiting one by one takes 3 s; two tasks take 2 s",
+       say_after_example::main},
       {"create_task", "eddy::spawn starts a task that runs while main keeps working",
        create_task_example::main},
       {"three_tasks", "three tasks run at once; main awaits them one by one",
@@ -68,6 +72,8 @@ int main(int argc, char** argv) {
       {"poll_task", "poll done(), then take result()", poll_task_example::main},
       {"cancel_task", "cancel() a task when the user says so (answers piped in: n, y)",
        cancel_with_scripted_answers},
+      {"round_robin", "a tiny loop takes turns resuming two eddy::generators",
+       round_robin_example::main},
       {"generator_pipeline", "eddy::generator stages, pulled and pushed with send()",
        generator_pipeline_example::main},
       {"countdown", "a generator that takes a new value through send()",

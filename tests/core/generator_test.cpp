@@ -213,3 +213,26 @@ TEST(Generator, PlainIterationResumesASendGeneratorWithNullopt) {
   for (int n : countdown(2)) seen.push_back(n);
   EXPECT_EQ(seen, (std::vector<int>{2, 1, 0}));
 }
+
+TEST(Generator, NextStepsThroughValuesLikePythonsNext) {
+  int started = 0;
+  auto g = count_to(2, &started);
+  EXPECT_EQ(started, 0);
+  EXPECT_EQ(g.next(), 1);
+  EXPECT_EQ(started, 1);
+  EXPECT_EQ(g.next(), 2);
+  EXPECT_EQ(g.next(), std::nullopt);
+  EXPECT_EQ(g.next(), std::nullopt);
+  EXPECT_TRUE(g.done());
+}
+
+TEST(Generator, NextRethrowsAndThenReportsTheEnd) {
+  auto body = []() -> generator<int> {
+    co_yield 1;
+    throw std::runtime_error("boom");
+  };
+  auto g = body();
+  EXPECT_EQ(g.next(), 1);
+  EXPECT_THROW(g.next(), std::runtime_error);
+  EXPECT_EQ(g.next(), std::nullopt);
+}

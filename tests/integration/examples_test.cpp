@@ -128,6 +128,29 @@ TEST(Examples, DisplayAfterRunsTwoLoopsOneAfterTheOther) {
             (lines{"*****Start of main*****", "Hei", "Bye", "*****End of main*****"}));
 }
 
+TEST(Examples, SayAfterPrintsHelloWorldTwice) {
+  REQUIRE_EXAMPLES();
+  auto r = run_example("say_after");
+  EXPECT_EQ(r.exit_code, 0);
+  ASSERT_EQ(r.lines.size(), 8u);
+  const std::regex started(R"(^started at \d\d:\d\d:\d\d$)");
+  const std::regex finished(R"(^finished at \d\d:\d\d:\d\d$)");
+  for (int i : {0, 4}) {
+    EXPECT_TRUE(std::regex_match(r.lines[i], started)) << r.lines[i];
+    EXPECT_EQ(r.lines[i + 1], "hello");
+    EXPECT_EQ(r.lines[i + 2], "world");
+    EXPECT_TRUE(std::regex_match(r.lines[i + 3], finished)) << r.lines[i + 3];
+  }
+}
+
+TEST(Examples, RoundRobinInterleavesTwoGenerators) {
+  REQUIRE_EXAMPLES();
+  auto r = run_example("round_robin");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.lines, (lines{"Hi, who are you?", "Hi, I am Pluto", "Nice to meet you.",
+                            "What's your name?", "I am Pippo"}));
+}
+
 TEST(Examples, CreateTaskRunsWhileMainDoesSomethingUseful) {
   REQUIRE_EXAMPLES();
   auto r = run_example("create_task");
@@ -296,6 +319,6 @@ TEST(Examples, TourRunsEveryExampleAndSumsUp) {
   ASSERT_FALSE(r.lines.empty());
   int headings = 0;
   for (const auto& l : r.lines) headings += l.starts_with("== ");
-  EXPECT_EQ(headings, 10);
-  EXPECT_TRUE(r.lines.back().starts_with("Tour done: 10 of 10 examples ran in")) << r.lines.back();
+  EXPECT_EQ(headings, 12);
+  EXPECT_TRUE(r.lines.back().starts_with("Tour done: 12 of 12 examples ran in")) << r.lines.back();
 }

@@ -91,9 +91,10 @@ class generator_promise : public send_slot<Send> {
 /// A lazy, synchronous, move-only sequence produced by a coroutine with `co_yield`
 /// (a Python generator).
 ///
-/// Nothing runs until `begin()` (a range-for), `start()` or `send()` resumes the body, and the
-/// body runs only up to its next `co_yield`. An exception escaping the body is rethrown to the
-/// consumer from the call that resumed it (`begin()`, `++it`, `start()`, `send()`); the
+/// Nothing runs until `begin()` (a range-for), `next()`, `start()` or `send()` resumes the
+/// body, and the body runs only up to its next `co_yield`. An exception escaping the body is
+/// rethrown to the consumer from the call that resumed it (`begin()`, `++it`, `next()`,
+/// `start()`, `send()`); the
 /// generator is then finished. Destroying a generator destroys its frame, running the
 /// destructors of the body's locals, wherever it is suspended. The body may not `co_await`.
 ///
@@ -174,6 +175,19 @@ class [[nodiscard]] generator {
     return iterator(coro_);
   }
   std::default_sentinel_t end() const noexcept { return {}; }
+
+  /// Python's `next(gen)`: resumes the body (starting it if needed) up to its next
+  /// `co_yield` and returns that value, moved out of the body; nullopt once it has finished.
+  /// A pending `auto v = co_yield x;` gets nullopt. Do not mix with a range-for over the same
+  /// generator (the iterator would see the moved-from value). Rethrows what the body throws.
+  std::optional<value_type> next()
+    requires(!std::is_void_v<T>)
+  {
+    if (done()) return std::nullopt;
+    started_ = true;
+    advance(coro_);
+    return current();
+  }
 
   /// Python's priming `next(gen)`: runs the body to its first `co_yield`. Returns the first
   /// value (moved out of the body), or nullopt if the body ended without yielding; for
