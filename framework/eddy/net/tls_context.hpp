@@ -39,7 +39,7 @@ struct tls_server_options {
   /// When set, clients must present a certificate issued by a CA in this PEM file (mutual TLS);
   /// handshakes without one fail.
   std::string client_ca_file{};
-  /// Limit for `tls_stream::handshake()`; it then fails with `errc::timed_out`.
+  /// Limit for `tls_stream::handshake()`; it then fails with `errc::timed_out`. Zero: none.
   std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
 };
 
@@ -57,7 +57,7 @@ struct tls_client_options {
   /// Turns off certificate and host name verification. Anyone on the path can then read and
   /// alter the traffic; for tests and debugging only.
   bool insecure_skip_verify = false;
-  /// Limit for `tls_stream::handshake()`; it then fails with `errc::timed_out`.
+  /// Limit for `tls_stream::handshake()`; it then fails with `errc::timed_out`. Zero: none.
   std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
 };
 
