@@ -23,6 +23,10 @@ class waiter_list;
 /// or the primitive's destructor wakes it (`abandoned`). Waking unlinks the node and disarms
 /// cancellation first, which is what makes "granted, then cancelled before it ran" keep what it
 /// was granted: once granted, the cancellation hook is gone.
+///
+/// A frame destroyed while queued unlinks itself (destructor). A frame destroyed after it was
+/// granted but before it ran is, as for any scheduled coroutine, a precondition violation: its
+/// handle is already in the loop's ready queue (and what it was granted goes with it).
 class sync_waiter : public cancel_hook {
  public:
   /// How the wait ended. `idle` until it parks (a wait that completes in `await_ready` stays
