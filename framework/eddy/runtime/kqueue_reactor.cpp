@@ -26,8 +26,8 @@ constexpr std::uintptr_t wake_ident = 0;
 reactor::reactor() {
   fd_ = ::kqueue();
   if (fd_ < 0) fail(errno, "kqueue");
-  // kqueue descriptors are not inherited by fork() children on BSD/macOS, but exec() across
-  // a fork-less posix_spawn keeps them unless close-on-exec is set.
+  // Close-on-exec like the epoll backend's EPOLL_CLOEXEC. There is no portable kqueue1()
+  // flag for it (FreeBSD has kqueuex, macOS nothing), so fcntl it is.
   ::fcntl(fd_, F_SETFD, FD_CLOEXEC);
   struct kevent change;
   EV_SET(&change, wake_ident, EVFILT_USER, EV_ADD | EV_CLEAR, 0, 0, nullptr);
