@@ -377,6 +377,17 @@ void standard_routes(http::app& app) {
     co_await out.write(std::string(300, 'z'));
     co_return out.finish();
   });
+  app.get("/stream-then-404", [](request& req) -> task<response> {
+    (void)req.stream(200, "text/plain");
+    throw http::error(404, "gone before the first byte");
+    co_return response::text("unreachable");
+  });
+  app.get("/stream-then-fail", [](request& req) -> task<response> {
+    auto& out = req.stream(200, "text/plain");
+    co_await out.write("partial");
+    throw std::runtime_error("failed midway");
+    co_return out.finish();
+  });
   auto& bp = app.group("/bp");
   bp.use(tracer("3"));
   bp.get("/x", [](request&) -> task<response> {
@@ -850,6 +861,24 @@ TEST_F(Server, FramesStreamedResponsesAsChunks) {
   auto next = c.roundtrip(get("/n/3"));
   ASSERT_TRUE(next);
   EXPECT_EQ(next->body, "3");
+}
+
+TEST_F(Server, AnErrorBeforeTheFirstStreamedByteIsSentAsAnErrorResponse) {
+  client c(port());
+  auto r = c.roundtrip(get("/stream-then-404"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  EXPECT_NE(r->body.find("gone before the first byte"), std::string::npos) << r->body;
+}
+
+TEST_F(Server, AStreamThatFailsMidwayIsNotTerminatedAsIfComplete) {
+  client c(port());
+  ASSERT_TRUE(c.send(get("/stream-then-fail")));
+  // The client must see the truncation: no final chunk, then the connection closes.
+  auto r = c.read_response();
+  EXPECT_FALSE(r) << "the truncated body looked complete";
+  EXPECT_EQ(c.pending().find("0\r\n\r\n"), std::string::npos) << c.pending();
+  EXPECT_TRUE(c.closed_within());
 }
 
 TEST_F(Server, StreamsToHttp10ClientsWithoutChunking) {

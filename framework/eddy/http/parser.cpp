@@ -130,6 +130,12 @@ struct parser::impl {
       if (c != ' ' && c != '\t') break;
       --h.value.length;
     }
+    // llhttp passes obsolete line folding (a CRLF followed by whitespace) through inside the
+    // value. RFC 9112 5.2 lets a server reject it; we do, because a CR or LF inside a value
+    // would otherwise reach handlers and anything that copies the value into a response.
+    if (h.value.in(s.base_).find_first_of("\r\n") != std::string_view::npos) {
+      return fail(s, s.kind_ == kind::request ? 400 : 502, "obsolete line folding in a header field");
+    }
     std::string_view name = h.name.in(s.base_);
     if (iequals(name, "host")) {
       if (s.head_.has_host && s.kind_ == kind::request) return fail(s, 400, "duplicate Host header");

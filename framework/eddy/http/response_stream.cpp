@@ -23,7 +23,9 @@ task<void> response_stream::write(std::string_view chunk) {
     serialize_head_(scratch_, *this);
     started_ = true;
   }
-  if (!chunk.empty() && !head_only_) {
+  if (!chunk.empty() && !head_only_ && !chunked_) {
+    scratch_.append(chunk);
+  } else if (!chunk.empty() && !head_only_) {
     char size[20];
     int n = std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
     scratch_.append(size, static_cast<std::size_t>(n));
@@ -56,8 +58,8 @@ task<void> response_stream::end() {
     started_ = true;
   }
   ended_ = true;
-  if (!head_only_) scratch_.append("0\r\n\r\n");
-  co_await send(scratch_);
+  if (!head_only_ && chunked_) scratch_.append("0\r\n\r\n");
+  if (!scratch_.empty()) co_await send(scratch_);
 }
 
 response response_stream::finish() {

@@ -21,18 +21,23 @@ namespace eddy::http {
 ///
 /// Headers go out with the first write. A write that fails (the client went away) throws
 /// `std::system_error`; a cancelled handler gets `cancelled_error`. For HEAD requests the
-/// body is suppressed. `send_event` formats Server-Sent Events (set the type to
+/// body is suppressed. An HTTP/1.0 client gets the body unframed, ended by closing the
+/// connection (it has no chunked coding). `send_event` formats Server-Sent Events (set the type to
 /// `text/event-stream`).
 class response_stream {
  public:
   /// Low-level sink provided by the connection: writes raw bytes.
   using sink = unique_function<task<result<void>>(std::string_view)>;
 
+  /// Made by the connection; `chunked` is false for HTTP/1.0 peers (the body then ends with
+  /// the connection).
   response_stream(int status, std::string_view content_type, bool head_only, sink write_raw,
-                  unique_function<void(std::string&, const response_stream&)> serialize_head)
+                  unique_function<void(std::string&, const response_stream&)> serialize_head,
+                  bool chunked = true)
       : status_(status),
         content_type_(content_type),
         head_only_(head_only),
+        chunked_(chunked),
         write_raw_(std::move(write_raw)),
         serialize_head_(std::move(serialize_head)) {}
 
@@ -53,6 +58,8 @@ class response_stream {
   task<void> end();
 
   bool started() const noexcept { return started_; }
+  /// Whether the body goes out with chunked framing (false for HTTP/1.0 peers).
+  bool chunked() const noexcept { return chunked_; }
   bool ended() const noexcept { return ended_; }
 
  private:
@@ -61,6 +68,7 @@ class response_stream {
   int status_;
   std::string content_type_;
   bool head_only_;
+  bool chunked_ = true;
   sink write_raw_;
   unique_function<void(std::string&, const response_stream&)> serialize_head_;
   http::headers headers_;

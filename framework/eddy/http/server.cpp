@@ -28,6 +28,7 @@ namespace {
 
 struct conn_slot {
   join_handle<void> handle;
+  bool idle = false;  // waiting for a request to start: safe to close when draining
 };
 using conn_list = std::list<conn_slot>;
 
@@ -40,11 +41,13 @@ task<void> serve_one(tcp_stream stream, detail::server_state& state, conn_list& 
     tls_stream<tcp_stream> secure(std::move(stream), *tls);
     if (co_await secure.handshake()) {
       detail::connection<tls_stream<tcp_stream>> c(secure, state, std::move(remote));
+      c.set_idle_flag(&self->idle);
       co_await c.run();
       co_await shield(secure.shutdown());
     }
   } else {
     detail::connection<tcp_stream> c(stream, state, std::move(remote));
+    c.set_idle_flag(&self->idle);
     co_await c.run();
     stream.close();
   }
@@ -54,7 +57,13 @@ task<void> serve_one(tcp_stream stream, detail::server_state& state, conn_list& 
 
 task<void> drain(conn_list& conns, std::chrono::milliseconds grace) {
   auto until = eddy::detail::this_loop().now() + std::chrono::ceil<duration>(grace);
-  while (!conns.empty() && eddy::detail::this_loop().now() < until) co_await sleep_for(std::chrono::milliseconds(5));
+  while (!conns.empty() && eddy::detail::this_loop().now() < until) {
+    // Idle keep-alive connections are parked in a read and would otherwise hold the drain
+    // until their keep-alive timeout: close them now. Busy ones see `draining` when done.
+    for (auto& c : conns)
+      if (c.idle) c.handle.cancel();
+    co_await sleep_for(std::chrono::milliseconds(5));
+  }
   // Past the deadline: cancel whatever is still running and wait for it to unwind.
   for (auto& c : conns) c.handle.cancel();
   while (!conns.empty()) co_await sleep_for(std::chrono::milliseconds(1));

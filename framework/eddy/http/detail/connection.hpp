@@ -44,6 +44,10 @@ class connection {
       : stream_(stream), server_(server), parser_(parser::kind::request, server.options.limits),
         remote_(std::move(remote)) {}
 
+  /// While the connection waits for the first byte of a request, `*flag` is true (so that a
+  /// draining server can close it at once instead of waiting for the keep-alive timeout).
+  void set_idle_flag(bool* flag) noexcept { idle_flag_ = flag; }
+
   /// Serves until the peer closes, an error, a timeout or shutdown. Never throws for I/O.
   task<void> run() {
     deadline watchdog(eddy::detail::this_loop().now() +
@@ -68,6 +72,10 @@ class connection {
   void arm(std::chrono::duration<Rep, Period> d) {
     watchdog_->reschedule(eddy::detail::this_loop().now() + std::chrono::ceil<duration>(d));
   }
+
+  // While a handler runs, no connection timeout applies (the header/body/keep-alive ones are
+  // about the peer, not about the application); writes re-arm the write timeout.
+  void disarm() { watchdog_->reschedule(time_point::max()); }
 
   void ensure_room() {
     std::size_t want = len_ + read_chunk;
@@ -112,6 +120,7 @@ class connection {
       done += *n;
       arm(server_.options.write_timeout);
     }
+    disarm();  // back in the handler
     co_return result<void>{};
   }
 
@@ -185,7 +194,10 @@ class connection {
         buf_.reset();
         cap_ = 0;
       }
-      if (!co_await fill()) {
+      if (idle_flag_) *idle_flag_ = !in_body && parser_.idle() && len_ == 0;
+      const bool got = co_await fill();
+      if (idle_flag_) *idle_flag_ = false;
+      if (!got) {
         if (!parser_.idle() || in_body) {
           // The peer went away mid-request: nothing to answer.
         }
@@ -202,12 +214,13 @@ class connection {
     std::string_view raw_path = target.substr(0, target.find('?'));
     std::string_view query = raw_path.size() < target.size() ? target.substr(raw_path.size() + 1) : std::string_view{};
     bool keep = head.keep_alive && !server_.draining;
+    const bool http10 = head.version_minor == 0;
     if (!normalize_path(raw_path, path_)) {
       // Absolute-form and asterisk-form targets, bad escapes, encoded NULs or slashes.
       if (raw_path == "*" && head.method == method::options) {
         response r(204);
         r.headers().add("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
-        write_head(out_, r, 0, keep, server_.options.server_name);
+        write_head(out_, r, 0, keep, server_.options.server_name, http10);
         co_return keep;
       }
       error_response(400, "malformed request target");
@@ -218,15 +231,26 @@ class connection {
     const bool head_only = head.method == method::head;
     std::optional<response_stream> streamed;
     stream_factory_ = [&](int status, std::string_view type) -> response_stream& {
+      // HTTP/1.0 has no chunked coding: the body is delimited by closing the connection.
       streamed.emplace(status, type, head_only,
                        [this](std::string_view b) { return write_raw(b); },
-                       [this, keep](std::string& out, const response_stream& s) {
-                         write_stream_head(out, s, keep, server_.options.server_name);
-                       });
+                       [this, keep = keep && (!http10 || head_only), http10](std::string& out, const response_stream& s) {
+                         write_stream_head(out, s, keep, server_.options.server_name, http10);
+                       },
+                       !http10);
       return *streamed;
     };
     request_access::set_stream_factory(req, &stream_factory_);
+    disarm();
     response res = co_await server_.application->handle(req);
+    if (streamed && res.status() != -1) {
+      // The handler (or a middleware) answered with a response after opening a stream: it
+      // failed, or changed its mind. If nothing was sent, that response goes out as usual;
+      // otherwise the body must not look complete, so the connection closes without the
+      // final chunk.
+      if (streamed->started()) co_return false;
+      streamed.reset();
+    }
     if (res.status() == -1 || streamed) {
       // The handler streamed its response; make sure the body is terminated.
       if (streamed && !streamed->ended()) {
@@ -237,10 +261,10 @@ class connection {
         }
       }
       if (server_.options.access_log) log(req, streamed ? streamed->status() : 200, 0);
-      co_return keep;
+      co_return keep && (!http10 || head_only);
     }
     std::size_t body_size = res.body().size();
-    write_head(out_, res, body_size, keep, server_.options.server_name);
+    write_head(out_, res, body_size, keep, server_.options.server_name, http10);
     if (!head_only && !status_has_no_body(res.status())) out_ += res.body();
     if (server_.options.access_log) log(req, res.status(), body_size);
     co_return keep;
@@ -263,6 +287,7 @@ class connection {
   std::string path_;
   std::string out_;
   deadline* watchdog_ = nullptr;
+  bool* idle_flag_ = nullptr;
   unique_function<response_stream&(int, std::string_view)> stream_factory_;
 };
 

@@ -23,7 +23,7 @@ void status_line(std::string& out, int status) {
   out += "\r\n";
 }
 
-void common_fields(std::string& out, bool keep_alive, std::string_view server_name) {
+void common_fields(std::string& out, bool keep_alive, bool http10, std::string_view server_name) {
   if (!server_name.empty()) {
     out += "Server: ";
     out += server_name;
@@ -33,6 +33,8 @@ void common_fields(std::string& out, bool keep_alive, std::string_view server_na
   out += http_date();
   out += "\r\n";
   if (!keep_alive) out += "Connection: close\r\n";
+  // HTTP/1.0 closes by default: a persistent connection must be announced (RFC 9112 9.3).
+  else if (http10) out += "Connection: keep-alive\r\n";
 }
 
 }  // namespace
@@ -52,9 +54,9 @@ std::string_view http_date() noexcept {
 }
 
 void write_head(std::string& out, const response& r, std::size_t body_size, bool keep_alive,
-                std::string_view server_name) {
+                std::string_view server_name, bool http10) {
   status_line(out, r.status());
-  common_fields(out, keep_alive, server_name);
+  common_fields(out, keep_alive, http10, server_name);
   if (!r.content_type().empty()) {
     out += "Content-Type: ";
     out += r.content_type();
@@ -77,15 +79,15 @@ void write_head(std::string& out, const response& r, std::size_t body_size, bool
 }
 
 void write_stream_head(std::string& out, const response_stream& s, bool keep_alive,
-                       std::string_view server_name) {
+                       std::string_view server_name, bool http10) {
   status_line(out, s.status());
-  common_fields(out, keep_alive, server_name);
+  common_fields(out, keep_alive, http10, server_name);
   if (!s.content_type().empty()) {
     out += "Content-Type: ";
     out += s.content_type();
     out += "\r\n";
   }
-  out += "Transfer-Encoding: chunked\r\n";
+  if (s.chunked()) out += "Transfer-Encoding: chunked\r\n";
   if (s.content_type() == "text/event-stream") out += "Cache-Control: no-cache\r\n";
   for (const auto& [name, value] : s.headers()) {
     out += name;

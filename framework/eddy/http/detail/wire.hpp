@@ -15,12 +15,13 @@ namespace eddy::http::detail {
 std::string_view http_date() noexcept;
 
 /// Appends the status line and header block of `r` with `Content-Length: body_size`,
-/// `Date`, `Server` and, unless `keep_alive`, `Connection: close`.
+/// `Date`, `Server` and, unless `keep_alive`, `Connection: close` (for an HTTP/1.0 peer, `http10`,
+/// a kept connection is announced with `Connection: keep-alive`).
 void write_head(std::string& out, const response& r, std::size_t body_size, bool keep_alive,
-                std::string_view server_name);
+                std::string_view server_name, bool http10 = false);
 
-/// The head of a chunked (streamed) response.
+/// The head of a streamed response (chunked unless `s.chunked()` is false).
 void write_stream_head(std::string& out, const response_stream& s, bool keep_alive,
-                       std::string_view server_name);
+                       std::string_view server_name, bool http10 = false);
 
 }  // namespace eddy::http::detail
