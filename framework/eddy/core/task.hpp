@@ -83,6 +83,7 @@ struct frame_cache {
   };
   block* free[classes];
   std::uint32_t count[classes];
+  bool owned;   // frame_cache_owner will empty this cache at thread exit
   bool closed;  // the thread is exiting: stop caching
 
   /// Frees every cached frame (at thread exit).
@@ -106,6 +107,13 @@ struct frame_cache_owner {
 };
 inline thread_local frame_cache_owner tls_frame_cache_owner;
 
+/// Registers the thread-exit clean-up on the first use of a thread's cache (touching the
+/// owner runs its thread_local initialisation, which registers its destructor).
+inline void own_frame_cache(frame_cache& cache) noexcept {
+  cache.owned = true;
+  tls_frame_cache_owner.armed = true;
+}
+
 inline void* allocate_frame(std::size_t size) {
 #if EDDY_FRAME_CACHE
   std::size_t c = (size + frame_cache::granule - 1) / frame_cache::granule;
@@ -116,8 +124,6 @@ inline void* allocate_frame(std::size_t size) {
       --cache.count[c];
       return b;
     }
-    // First miss on this thread registers the clean-up at thread exit.
-    tls_frame_cache_owner.armed = true;
     return ::operator new(c * frame_cache::granule);
   }
 #endif
@@ -130,6 +136,9 @@ inline void deallocate_frame(void* p, std::size_t size) noexcept {
   if (c < frame_cache::classes) {
     frame_cache& cache = tls_frame_cache;
     if (!cache.closed && cache.count[c] < frame_cache::limit) {
+      // The clean-up is registered when the cache first holds a block (a thread may free
+      // frames it never created, e.g. a worker destroying a task).
+      if (!cache.owned) own_frame_cache(cache);
       auto* b = static_cast<frame_cache::block*>(p);
       b->next = cache.free[c];
       cache.free[c] = b;
