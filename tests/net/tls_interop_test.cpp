@@ -229,6 +229,30 @@ TEST_F(TlsInterop, OurClientTalksToOpenSslServer) {
   }());
 }
 
+TEST_F(TlsInterop, OurClientSpeaksTls12ToAServerLimitedToIt) {
+  test::run_real([]() -> task<void> {
+    std::string outfile = pki->dir() + "/s_server12.out";
+    process server("openssl s_server -accept 127.0.0.1:0 -naccept 1 -rev -tls1_2 -cert " +
+                   server_cert.cert + " -key " + server_cert.key + " > " + outfile + " 2>&1");
+    int port = co_await wait_for_port(outfile);
+    auto conn = co_await tcp_stream::connect(address::ipv4_loopback(static_cast<uint16_t>(port)));
+    EXPECT_TRUE(conn.has_value());
+    if (!conn) co_return;
+    tls_stream<tcp_stream> tls(std::move(*conn), tls_context::client({.ca_file = pki->ca().cert}),
+                               "localhost");
+    auto hs = co_await tls.handshake();
+    EXPECT_TRUE(hs.has_value()) << hs.error().message();
+    if (!hs) co_return;
+    EXPECT_EQ(tls.protocol_version(), "TLSv1.2");
+    auto w = co_await write_all(tls, "abc\n");
+    EXPECT_TRUE(w.has_value());
+    EXPECT_EQ(co_await read_line(tls), "cba\n");
+    auto bye = co_await tls.shutdown();
+    EXPECT_TRUE(bye.has_value());
+    EXPECT_EQ(co_await server.wait(), 0) << slurp(outfile);
+  }());
+}
+
 TEST_F(TlsInterop, OurClientRejectsAnExpiredCertificateFromOpenSslServer) {
   test::run_real([]() -> task<void> {
     std::string outfile = pki->dir() + "/s_server_expired.out";

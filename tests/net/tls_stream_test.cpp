@@ -405,6 +405,28 @@ TEST_F(Tls, GarbageFromThePeerIsATlsErrorNotACrash) {
   }());
 }
 
+TEST_F(Tls, CorruptRecordsAfterTheHandshakeAreATlsError) {
+  test::run_real([]() -> task<void> {
+    auto p = make_pair(server_ctx(server_cert), client_ctx(), "localhost");
+    auto [s, c] = co_await handshake_both(p);
+    EXPECT_TRUE(s && c);
+    // An application-data record header followed by bytes that fail authentication.
+    std::string forged("\x17\x03\x03\x00\x20", 5);
+    forged += std::string(32, '\x5a');
+    auto w = co_await p.server.next_layer().write_some(forged);
+    EXPECT_TRUE(w.has_value());
+    char buf[64];
+    auto n = co_await p.client.read_some(buf);
+    EXPECT_FALSE(n.has_value());
+    EXPECT_TRUE(is_tls_error(n.error()));
+    EXPECT_EQ(n.error().message(), "decryption failed or bad record mac");
+    // The session is dead: later calls fail cleanly instead of touching OpenSSL again.
+    auto again = co_await p.client.read_some(buf);
+    EXPECT_EQ(again.error(), errc::not_connected);
+    EXPECT_EQ((co_await p.client.shutdown()).error(), errc::not_connected);
+  }());
+}
+
 TEST_F(Tls, PeerClosingDuringTheHandshakeIsUnexpectedEof) {
   test::run_real([]() -> task<void> {
     auto [a, b] = test::socket_pair();
