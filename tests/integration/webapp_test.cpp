@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: MIT
+// eddy-test-labels: integration
+// The demo web app (examples/webapp) against real clients: curl, Python's http.client and
+// aiohttp. The binary is found in ../examples next to this test (or in $EDDY_EXAMPLES_DIR);
+// it is started on port 0 and its startup line tells the port. Each client checks the routes
+// the README promises; at the end SIGTERM must stop the app cleanly (exit code 0).
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <string>
+#include <thread>
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+fs::path examples_dir() {
+  if (const char* dir = std::getenv("EDDY_EXAMPLES_DIR")) return dir;
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  return self.parent_path().parent_path() / "examples";
+}
+
+fs::path scripts_dir() { return fs::path(__FILE__).parent_path(); }
+
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+struct command_result {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr
+};
+
+/// Runs `command` through the shell with a 60 s limit (coreutils `timeout`: exit code 124).
+command_result sh(const std::string& command) {
+  command_result r;
+  FILE* p = ::popen(("timeout 60 sh -c " + quote(command) + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.output.append(buf, n);
+  int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+bool have(const std::string& command) { return sh(command + " >/dev/null 2>&1").exit_code == 0; }
+
+/// A Python interpreter that can import aiohttp (Debian's python3-aiohttp lives under
+/// /usr/bin/python3, which a pyenv shim on PATH may hide).
+std::optional<std::string> python_with_aiohttp() {
+  for (const char* py : {"python3", "/usr/bin/python3"})
+    if (have(std::string(py) + " -c 'import aiohttp'")) return py;
+  return std::nullopt;
+}
+
+/// The web app as a child process whose stdout is a pipe.
+class webapp_process {
+ public:
+  webapp_process() {
+    fs::path exe = examples_dir() / "webapp";
+    if (!fs::exists(exe)) {
+      error_ = "webapp binary not built: " + exe.string();
+      return;
+    }
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+      error_ = "pipe failed";
+      return;
+    }
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(fds[1], 1);
+      ::dup2(fds[1], 2);
+      const std::string path = exe.string();
+      ::execl(path.c_str(), path.c_str(), "--host", "127.0.0.1", "--port", "0", "--workers", "2",
+              static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    out_ = fds[0];
+    // The startup line: "eddy: app=webapp event=started url=http://127.0.0.1:PORT workers=2".
+    static const std::regex started(R"(event=started url=http://127\.0\.0\.1:(\d+))");
+    auto until = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < until) {
+      std::smatch m;
+      if (std::regex_search(output_, m, started)) {
+        port_ = std::stoi(m[1]);
+        return;
+      }
+      if (!read_some(until)) break;
+    }
+    error_ = "no startup line; output so far: " + output_;
+  }
+  ~webapp_process() {
+    if (pid_ > 0 && !reaped_) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (out_ >= 0) ::close(out_);
+  }
+  webapp_process(const webapp_process&) = delete;
+  webapp_process& operator=(const webapp_process&) = delete;
+
+  const std::string& error() const noexcept { return error_; }
+  int port() const noexcept { return port_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  const std::string& output() const noexcept { return output_; }
+
+  /// Sends SIGTERM and waits up to `wait`; the exit code, or nullopt if it did not exit (or
+  /// was killed by a signal).
+  std::optional<int> terminate(std::chrono::milliseconds wait) {
+    if (reaped_) return exit_code_;
+    ::kill(pid_, SIGTERM);
+    auto until = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < until) {
+      int status = 0;
+      pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        reaped_ = true;
+        while (read_some(std::chrono::steady_clock::now() + 200ms)) {
+        }
+        if (WIFEXITED(status)) exit_code_ = WEXITSTATUS(status);
+        return exit_code_;
+      }
+      read_some(std::chrono::steady_clock::now() + 20ms);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  bool read_some(std::chrono::steady_clock::time_point until) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    pollfd p{out_, POLLIN, 0};
+    if (left <= 0ms || ::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+    char buf[4096];
+    ssize_t n = ::read(out_, buf, sizeof buf);
+    if (n <= 0) return false;
+    output_.append(buf, static_cast<std::size_t>(n));
+    return true;
+  }
+
+  pid_t pid_ = -1;
+  int out_ = -1;
+  int port_ = 0;
+  bool reaped_ = false;
+  std::optional<int> exit_code_;
+  std::string output_;
+  std::string error_;
+};
+
+class Webapp : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(app.error().empty()) << app.error();
+  }
+  void TearDown() override {
+    // Whatever the clients did, the app stops cleanly on SIGTERM.
+    auto code = app.terminate(10s);
+    EXPECT_EQ(code, std::optional<int>(0)) << app.output();
+    EXPECT_NE(app.output().find("event=stopped"), std::string::npos) << app.output();
+  }
+  std::string curl(const std::string& args) { return sh("curl -sS --max-time 20 " + args).output; }
+
+  webapp_process app;
+};
+
+TEST_F(Webapp, AnswersCurlOnOneKeepAliveConnectionForTwoUrls) {
+  if (!have("curl --version")) GTEST_SKIP() << "curl is not installed";
+  std::string out = curl("-w '[%{http_code} %{num_connects}]' " + app.url() + "/plaintext " + app.url() + "/json");
+  EXPECT_EQ(out, "Hello, World![200 1]{\"message\":\"Hello, World!\"}[200 0]");
+}
+
+TEST_F(Webapp, AnswersCurlOverHttp10) {
+  if (!have("curl --version")) GTEST_SKIP() << "curl is not installed";
+  std::string out = curl("--http1.0 -i " + app.url() + "/plaintext");
+  EXPECT_NE(out.find(" 200 OK\r\n"), std::string::npos) << out;
+  EXPECT_NE(out.find("\r\n\r\nHello, World!"), std::string::npos) << out;
+  std::string stream = curl("--http1.0 " + app.url() + "/stream");
+  std::string expected;
+  for (int i = 1; i <= 10; ++i) expected += "line " + std::to_string(i) + "\n";
+  EXPECT_EQ(stream, expected);
+}
+
+TEST_F(Webapp, EchoesAChunkedUploadFromCurl) {
+  if (!have("curl --version")) GTEST_SKIP() << "curl is not installed";
+  fs::path file = fs::temp_directory_path() / ("eddy-webapp-upload-" + std::to_string(::getpid()));
+  std::string content;
+  for (int i = 0; i < 20000; ++i) content += std::to_string(i) + ",";
+  std::ofstream(file, std::ios::binary) << content;
+  std::string out = curl("-H 'Transfer-Encoding: chunked' -H 'Content-Type: text/csv' --data-binary @" +
+                         quote(file.string()) + " -w '[%{http_code} %{content_type}]' " + app.url() + "/echo");
+  fs::remove(file);
+  EXPECT_EQ(out, content + "[200 text/csv]");
+}
+
+TEST_F(Webapp, ServesRangesAndHeadToCurl) {
+  if (!have("curl --version")) GTEST_SKIP() << "curl is not installed";
+  EXPECT_EQ(curl("-r 0-5 -w '[%{http_code}]' " + app.url() + "/static/hello.txt"), "static[206]");
+  EXPECT_EQ(curl("-w '[%{http_code}]' " + app.url() + "/static/hello.txt"), "static hello\n[200]");
+  std::string head = curl("-I " + app.url() + "/plaintext");
+  EXPECT_NE(head.find("HTTP/1.1 200 OK"), std::string::npos) << head;
+  EXPECT_NE(head.find("Content-Length: 13"), std::string::npos) << head;
+  EXPECT_EQ(head.find("Hello"), std::string::npos) << head;
+  std::string static_head = curl("-I " + app.url() + "/static/hello.txt");
+  EXPECT_NE(static_head.find("Content-Length: 13"), std::string::npos) << static_head;
+}
+
+TEST_F(Webapp, ServesTheJsonApiAndTypedRoutesToCurl) {
+  if (!have("curl --version")) GTEST_SKIP() << "curl is not installed";
+  EXPECT_EQ(curl(app.url() + "/users/7"), R"({"id":7,"name":"user 7"})");
+  EXPECT_EQ(curl("-o /dev/null -w '%{http_code}' " + app.url() + "/users/seven"), "404");
+  std::string created = curl("-H 'Content-Type: application/json' -d '{\"name\":\"pen\",\"price\":2.5}' -w '[%{http_code}]' " +
+                             app.url() + "/api/items");
+  EXPECT_EQ(created, R"({"id":1,"name":"pen","price":2.5}[201])");
+  std::string bad = curl("-H 'Content-Type: application/json' -d '{\"name\":\"pen\",\"price\":\"x\"}' -w '[%{http_code}]' " +
+                         app.url() + "/api/items");
+  EXPECT_NE(bad.find("[422]"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("price"), std::string::npos) << bad;
+  std::string sse = curl(app.url() + "/sse");
+  EXPECT_NE(sse.find("event: tick\nid: 3\ndata: tick 3\n\n"), std::string::npos) << sse;
+  EXPECT_EQ(curl("--path-as-is -o /dev/null -w '%{http_code}' " + app.url() + "/static/../main.cpp"), "404");
+  EXPECT_EQ(curl("--path-as-is -o /dev/null -w '%{http_code}' " + app.url() + "/static/%2e%2e/main.cpp"), "404");
+}
+
+TEST_F(Webapp, PassesThePythonHttpClientChecks) {
+  if (!have("python3 --version")) GTEST_SKIP() << "python3 is not installed";
+  auto r = sh("python3 " + quote((scripts_dir() / "webapp_http_client.py").string()) + " 127.0.0.1 " +
+              std::to_string(app.port()));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "OK\n");
+}
+
+TEST_F(Webapp, PassesTheAiohttpClientChecks) {
+  auto py = python_with_aiohttp();
+  if (!py) GTEST_SKIP() << "no python3 with aiohttp (Debian: python3-aiohttp)";
+  auto r = sh(*py + " " + quote((scripts_dir() / "webapp_aiohttp.py").string()) + " " + app.url());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "OK\n");
+}
+
+TEST_F(Webapp, StopsOnSigtermWhileAClientWaitsOnTheStream) {
+  if (!have("curl --version")) GTEST_SKIP() << "curl is not installed";
+  // An SSE response is in flight (it takes ~300 ms) when SIGTERM arrives: it completes.
+  std::string out;
+  std::thread client([&] { out = curl(app.url() + "/sse"); });
+  std::this_thread::sleep_for(100ms);
+  auto code = app.terminate(10s);
+  client.join();
+  EXPECT_EQ(code, std::optional<int>(0)) << app.output();
+  EXPECT_NE(out.find("data: tick 3"), std::string::npos) << out;
+}
+
+}  // namespace
