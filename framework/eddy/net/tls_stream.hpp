@@ -99,7 +99,9 @@ class tls_engine {
 /// OpenSSL works on memory buffers only; every byte goes through `S`'s own awaiters, so TLS
 /// inherits their cancellation and never blocks the loop. Call `handshake()` first; the other
 /// operations report `errc::not_connected` until it succeeded. One read and one write may run
-/// at the same time (from different tasks); `shutdown()` must not overlap a write.
+/// at the same time (from different tasks); `handshake()` must not overlap anything and
+/// `shutdown()` must not overlap a write. Every operation completes on the awaiting task's
+/// loop (the transport's). Use on that loop's thread.
 ///
 /// Errors: TLS failures are `tls_category()` codes whose `message()` is OpenSSL's reason
 /// (`is_tls_error(ec)` tests for them), e.g. "certificate verify failed: certificate has
@@ -113,6 +115,7 @@ class tls_stream {
  public:
   /// Wraps `transport`. For a client context, `server_name` is the host the caller meant to
   /// reach: it is sent as SNI and the certificate must match it (it may be an IP address).
+  /// A server context ignores it.
   tls_stream(S transport, const tls_context& ctx, std::string_view server_name = {})
       : transport_(std::move(transport)),
         engine_(ctx, server_name),
