@@ -22,6 +22,7 @@
 #include <fstream>
 #include <functional>
 #include <future>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -387,6 +388,22 @@ void standard_routes(http::app& app) {
     co_await out.write("partial");
     throw std::runtime_error("failed midway");
     co_return out.finish();
+  });
+  app.get("/slow-stream", [](request& req) -> task<response> {
+    auto& out = req.stream(200, "text/plain");
+    for (int i = 0; i < 3; ++i) {
+      co_await out.write("tick" + std::to_string(i) + "\n");
+      co_await eddy::sleep_for(400ms);
+    }
+    co_return out.finish();
+  });
+  app.get("/big", [](request&) -> task<response> {
+    std::string body(4 * 1024 * 1024, 'b');
+    for (std::size_t i = 0; i < body.size(); i += 4096) body[i] = static_cast<char>('a' + (i / 4096) % 26);
+    co_return response::bytes(std::move(body));
+  });
+  app.get("/path/<rest:path>", [](request& req) -> task<response> {
+    co_return response::text(std::string(req.path()) + "|" + req.param<std::string>("rest"));
   });
   auto& bp = app.group("/bp");
   bp.use(tracer("3"));
@@ -891,6 +908,152 @@ TEST_F(Server, StreamsToHttp10ClientsWithoutChunking) {
   EXPECT_EQ(r->body, "alphabeta!" + std::string(300, 'z'));
 }
 
+TEST_F(Server, AnswersAnOversizedBodySentWithoutExpectBeforeClosing) {
+  // The client sends the whole body at once; the 413 must still reach it (the server must
+  // not reset the connection with unread bytes before the response is read).
+  client c(port());
+  std::string body(200 * 1024, 'q');
+  ASSERT_TRUE(c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) +
+                     "\r\n\r\n" + body));
+  auto r = c.read_response();
+  ASSERT_TRUE(r) << "413 lost";
+  EXPECT_EQ(r->status, 413);
+}
+
+TEST_F(Server, ReassemblesABodyArrivingInPiecesWithTheNextRequestBehindIt) {
+  client c(port());
+  std::string body = std::string(30000, 'x') + "END";
+  ASSERT_TRUE(c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n"));
+  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(c.send(body.substr(0, 10000)));
+  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(c.send(body.substr(10000, 15000)));
+  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(c.send(body.substr(25000) + get("/n/9") + "GET /n/1"));
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body.size(), body.size());
+  EXPECT_EQ(r->body, body);
+  auto next = c.read_response();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "9");
+  std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(c.send("0 HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto last = c.read_response();
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->body, "10");
+}
+
+TEST_F(Server, ReadsAHeadSpreadOverManyReads) {
+  client c(port());
+  std::string req = "GET /n/77 HTTP/1.1\r\nHost: t\r\n";
+  for (int i = 0; i < 40; ++i) req += "X-Filler-" + std::to_string(i) + ": " + std::string(150, 'f') + "\r\n";
+  req += "\r\n";
+  for (std::size_t i = 0; i < req.size(); i += 700) {
+    ASSERT_TRUE(c.send(req.substr(i, 700)));
+    std::this_thread::sleep_for(2ms);
+  }
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "77");
+}
+
+TEST_F(Server, DoesNotSend100ContinueToAnHttp10Client) {
+  client c(port());
+  ASSERT_TRUE(c.send("POST /echo HTTP/1.0\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n"));
+  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(c.send("abc"));
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  EXPECT_NE(r->status, 100) << "RFC 9110 10.1.1: no 100 (Continue) to an HTTP/1.0 client";
+}
+
+TEST_F(Server, SendsALargeResponseToASlowReader) {
+  client c(port());
+  ASSERT_TRUE(c.send(get("/big")));
+  std::this_thread::sleep_for(300ms);  // the server's writes fill the socket buffers and park
+  auto r = c.read_response();
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->body.size(), 4u * 1024 * 1024);
+  EXPECT_EQ(r->body[4096 * 27], 'b');
+  EXPECT_EQ(r->body[4096 * 30], 'e');
+  auto next = c.roundtrip(get("/n/2"));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->body, "2");
+}
+
+TEST_F(Server, DecodesThePathBeforeRouting) {
+  client c(port());
+  auto r = c.roundtrip(get("/n/%34%32"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "42");
+  auto p = c.roundtrip(get("/path/a%20b/./c/../d"));
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->body, "/path/a b/d|a b/d");
+}
+
+TEST_F(Server, AnswersOptionsAsterisk) {
+  client c(port());
+  auto r = c.roundtrip("OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 204);
+  EXPECT_TRUE(r->header("allow"));
+}
+
+TEST_F(Server, ServesManyConnectionsAtOnce) {
+  std::vector<std::unique_ptr<client>> clients;
+  for (int i = 0; i < 64; ++i) {
+    clients.push_back(std::make_unique<client>(port()));
+    ASSERT_TRUE(clients.back()->send(get("/n/" + std::to_string(i))));
+  }
+  for (int i = 0; i < 64; ++i) {
+    auto r = clients[static_cast<std::size_t>(i)]->read_response();
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(r->body, std::to_string(i));
+  }
+}
+
+TEST(ServerTimeouts, StreamingHandlerMayPauseLongerThanTheConnectionTimeouts) {
+  auto options = standard_options();
+  options.header_timeout = 150ms;
+  options.keep_alive_timeout = 150ms;
+  options.body_timeout = 150ms;
+  options.write_timeout = 150ms;
+  test_server server(standard_routes, options);
+  client c(server.port());
+  auto r = c.roundtrip(get("/slow-stream"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "tick0\ntick1\ntick2\n");
+}
+
+TEST(ServerTimeouts, ClosesAConnectionWhoseBodyStalls) {
+  auto options = standard_options();
+  options.body_timeout = 200ms;
+  test_server server(standard_routes, options);
+  client c(server.port());
+  ASSERT_TRUE(c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc"));
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c.closed_within(5s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+TEST(ServerLimits, RefusesConnectionsBeyondTheLimit) {
+  auto options = standard_options();
+  options.max_connections = 2;
+  test_server server(standard_routes, options);
+  client a(server.port());
+  client b(server.port());
+  ASSERT_TRUE(a.roundtrip(get("/hello")));
+  ASSERT_TRUE(b.roundtrip(get("/hello")));
+  client over(server.port());
+  over.send(get("/hello"));
+  EXPECT_TRUE(over.closed_within());
+  auto still = a.roundtrip(get("/n/1"));
+  ASSERT_TRUE(still);
+  EXPECT_EQ(still->body, "1");
+}
+
 TEST(ServerTimeouts, ClosesAConnectionWhoseHeadStalls) {
   auto options = standard_options();
   options.header_timeout = 200ms;
@@ -953,6 +1116,20 @@ TEST(ServerShutdown, FinishesAnInFlightRequestAfterStopIsRequested) {
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   EXPECT_NE(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
   ::close(fd);
+}
+
+TEST(ServerShutdown, CancelsRequestsStillRunningAfterTheGracePeriod) {
+  auto options = standard_options();
+  options.graceful_timeout = 50ms;
+  test_server server(standard_routes, options);
+  client busy(server.port());
+  ASSERT_TRUE(busy.send(get("/sleep")));
+  std::this_thread::sleep_for(50ms);
+  auto start = std::chrono::steady_clock::now();
+  server.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 250ms) << "the 300 ms handler was waited for";
+  EXPECT_FALSE(busy.read_response());
+  EXPECT_TRUE(busy.closed_within());
 }
 
 }  // namespace

@@ -157,7 +157,8 @@ class connection {
           head_end = parsed;
           body_.clear();
           arm(server_.options.body_timeout);
-          if (parser_.head().expect_continue && !sent_continue) {
+          // Never to HTTP/1.0 clients, which do not know 1xx responses (RFC 9110 10.1.1).
+          if (parser_.head().expect_continue && parser_.head().version_minor >= 1 && !sent_continue) {
             // The body will be read (it is within limits): invite the client to send it.
             out_ += "HTTP/1.1 100 Continue\r\n\r\n";
             if (!co_await flush()) co_return;
