@@ -54,9 +54,11 @@ class test_server {
     setup(app_);
     std::promise<std::uint16_t> bound;
     auto port = bound.get_future();
+    // The loop outlives the thread: `post` from the test thread may still be waking it when
+    // the serving task (and so the thread) has finished.
+    loop_ = std::make_unique<eddy::event_loop>();
     thread_ = std::thread([this, options, &bound] {
-      eddy::event_loop loop;
-      loop_ = &loop;
+      eddy::event_loop& loop = *loop_;
       try {
         eddy::tcp_listener listener(loop, eddy::address::parse("127.0.0.1", 0).value());
         bound.set_value(listener.local_address().port());
@@ -107,7 +109,7 @@ class test_server {
   }
 
   http::app app_;
-  eddy::event_loop* loop_ = nullptr;
+  std::unique_ptr<eddy::event_loop> loop_;
   std::optional<eddy::join_handle<void>> serving_;  // loop thread only
   bool stopping_ = false;                            // loop thread only
   bool stop_requested_ = false;                      // test thread only
