@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -983,6 +984,53 @@ TEST_F(Server, SendsALargeResponseToASlowReader) {
   auto next = c.roundtrip(get("/n/2"));
   ASSERT_TRUE(next);
   EXPECT_EQ(next->body, "2");
+}
+
+TEST_F(Server, KeepsPipelinedResponsesInOrderAroundAStreamedOne) {
+  client c(port());
+  ASSERT_TRUE(c.send(get("/n/1") + get("/stream") + get("/n/2")));
+  auto a = c.read_response();
+  auto b = c.read_response();
+  auto d = c.read_response();
+  ASSERT_TRUE(a && b && d);
+  EXPECT_EQ(a->body, "1");
+  EXPECT_EQ(b->body, "alphabeta!" + std::string(300, 'z'));
+  EXPECT_EQ(d->body, "2");
+}
+
+TEST_F(Server, AnswersPipelinedRequestsBeforeTheMalformedOneAfterThem) {
+  client c(port());
+  ASSERT_TRUE(c.send(get("/n/1") + get("/n/2") + "GET /n/3 HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n"));
+  auto a = c.read_response();
+  auto b = c.read_response();
+  auto e = c.read_response();
+  ASSERT_TRUE(a && b && e);
+  EXPECT_EQ(a->body, "1");
+  EXPECT_EQ(b->body, "2");
+  EXPECT_EQ(e->status, 400);
+  EXPECT_TRUE(c.closed_within());
+}
+
+long max_rss_kib() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss;
+}
+
+TEST_F(Server, DoesNotBufferEveryPipelinedResponseForAClientThatDoesNotRead) {
+  // 100 pipelined requests for 4 MiB each: 400 MiB if the server batched them all.
+  client c(port());
+  const long before = max_rss_kib();
+  std::string batch;
+  for (int i = 0; i < 100; ++i) batch += get("/big");
+  ASSERT_TRUE(c.send(batch));
+  std::this_thread::sleep_for(1s);  // not reading: the server must stop and wait
+  for (int i = 0; i < 100; ++i) {
+    auto r = c.read_response();
+    ASSERT_TRUE(r) << i;
+    ASSERT_EQ(r->body.size(), 4u * 1024 * 1024);
+  }
+  EXPECT_LT(max_rss_kib() - before, 128 * 1024) << "KiB of extra peak memory";
 }
 
 TEST_F(Server, DecodesThePathBeforeRouting) {

@@ -67,6 +67,7 @@ class connection {
 
  private:
   static constexpr std::size_t read_chunk = 16 * 1024;
+  static constexpr std::size_t max_batched_output = 64 * 1024;
 
   template <class Rep, class Period>
   void arm(std::chrono::duration<Rep, Period> d) {
@@ -179,6 +180,10 @@ class connection {
             if constexpr (requires { stream_.shutdown_write(); }) (void)stream_.shutdown_write();
             co_return;
           }
+          // Pipelined responses are batched into one write, but only up to a bound: a client
+          // that pipelines many requests for a large resource and does not read must not make
+          // the server buffer all the responses (it stops reading until this batch is out).
+          if (out_.size() >= max_batched_output && !co_await flush()) co_return;
           arm(len_ > 0 ? server_.options.header_timeout : server_.options.keep_alive_timeout);
           continue;
         }
