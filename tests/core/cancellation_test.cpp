@@ -15,14 +15,14 @@ TEST(Cancellation, EmptyTokenIsNeverCancelled) {
   EXPECT_FALSE(t.cancel_requested());
 }
 
-TEST(Cancellation, CallbacksRunOnceInRegistrationOrder) {
+TEST(Cancellation, CallbacksRunOnceMostRecentFirst) {
   cancel_source s;
   std::vector<int> order;
   cancel_callback a(s.token(), [&]() noexcept { order.push_back(1); });
   cancel_callback b(s.token(), [&]() noexcept { order.push_back(2); });
   EXPECT_TRUE(s.request_cancel());
   EXPECT_FALSE(s.request_cancel());
-  EXPECT_EQ(order, (std::vector<int>{1, 2}));
+  EXPECT_EQ(order, (std::vector<int>{2, 1}));
   EXPECT_TRUE(s.token().cancel_requested());
 }
 
@@ -61,11 +61,12 @@ TEST(Cancellation, CallbackMayUnregisterAnotherDuringCancellation) {
   auto* second = new std::optional<cancel_callback<void (*)() noexcept>>();
   static int static_runs = 0;
   static_runs = 0;
+  second->emplace(s.token(), +[]() noexcept { ++static_runs; });
+  // Registered last, so it runs first, and unregisters `second` before its turn.
   cancel_callback first(s.token(), [&]() noexcept {
     ++runs;
     second->reset();
   });
-  second->emplace(s.token(), +[]() noexcept { ++static_runs; });
   s.request_cancel();
   EXPECT_EQ(runs, 1);
   EXPECT_EQ(static_runs, 0);

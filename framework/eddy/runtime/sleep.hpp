@@ -12,15 +12,16 @@ namespace eddy {
 
 /// Awaiter of `sleep_for` / `sleep_until`. It holds its own timer node: sleeping allocates
 /// nothing.
-class [[nodiscard]] sleep_awaiter : cancel_hook {
+class [[nodiscard]] sleep_awaiter : cancel_hook, detail::timer_node {
  public:
-  explicit sleep_awaiter(time_point when, bool yield_only = false) noexcept
-      : when_(when), yield_only_(yield_only) {}
+  explicit sleep_awaiter(time_point when, bool yield_only = false) noexcept : yield_only_(yield_only) {
+    this->when = when;
+  }
   /// Movable until awaited (so it can be handed to `with_timeout` and friends).
-  sleep_awaiter(sleep_awaiter&& o) noexcept : when_(o.when_), yield_only_(o.yield_only_) {}
+  sleep_awaiter(sleep_awaiter&& o) noexcept : yield_only_(o.yield_only_) { when = o.when; }
   sleep_awaiter& operator=(sleep_awaiter&&) = delete;
   ~sleep_awaiter() {
-    if (node_.queued()) loop_->remove_timer(node_);
+    if (queued()) loop_->remove_timer(*this);
   }
 
   bool await_ready() const noexcept { return false; }
@@ -39,9 +40,8 @@ class [[nodiscard]] sleep_awaiter : cancel_hook {
       loop_->schedule(h);
       return true;
     }
-    node_.when = when_;
-    node_.fire = &on_fire;
-    loop_->add_timer(node_);
+    fire = &on_fire;
+    loop_->add_timer(*this);
     return true;
   }
 
@@ -51,25 +51,22 @@ class [[nodiscard]] sleep_awaiter : cancel_hook {
   }
 
  private:
-  struct node : detail::timer_node {
-    sleep_awaiter* owner;
-  };
+  // The awaiter is its own timer node and cancellation hook: a sleeping task's frame holds
+  // nothing else (a million sleeping tasks must fit in 256 MiB).
   static void on_fire(detail::timer_node* n) noexcept {
-    auto* self = static_cast<node*>(n)->owner;
+    auto* self = static_cast<sleep_awaiter*>(n);
     self->disarm();
     self->loop_->schedule(self->handle_);
   }
   static void on_cancel(cancel_hook* hook) noexcept {
     auto* self = static_cast<sleep_awaiter*>(hook);
-    self->loop_->remove_timer(self->node_);
+    self->loop_->remove_timer(*self);
     self->cancelled_ = true;
     self->loop_->schedule(self->handle_);
   }
 
-  time_point when_;
   event_loop* loop_ = nullptr;
   std::coroutine_handle<> handle_;
-  node node_{{}, this};
   bool yield_only_;
   bool cancelled_ = false;
 };
