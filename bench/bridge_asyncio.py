@@ -1,6 +1,7 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""asyncio/uvloop counterparts of bench/bridge_bench.cpp: µs per round trip.
+"""asyncio/uvloop counterparts of bench/bridge_bench.cpp: µs per round trip. Run with the
+system interpreter (/usr/bin/python3), which has Debian's python3-uvloop.
 
   to_thread       await asyncio.to_thread(f)               (loop -> worker -> loop)
   from_callback   a foreign thread calls loop.call_soon_threadsafe(fut.set_result, 1)

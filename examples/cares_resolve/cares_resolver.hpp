@@ -14,7 +14,12 @@
 #include <utility>
 #include <vector>
 
-#include <eddy/eddy.hpp>
+#include <eddy/bridge/from_callback.hpp>
+#include <eddy/bridge/watch_fd.hpp>
+#include <eddy/core/task.hpp>
+#include <eddy/core/when_any.hpp>
+#include <eddy/runtime/sleep.hpp>
+#include <eddy/runtime/spawn.hpp>
 
 /// A failed lookup: `status()` is the c-ares status (ARES_ENOTFOUND, ARES_ETIMEOUT, ...).
 class dns_error : public std::runtime_error {

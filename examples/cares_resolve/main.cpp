@@ -4,6 +4,8 @@
 //   cares_resolve --server 127.0.0.1:5353 db.test     # a specific server
 #include <cstdio>
 #include <string>
+
+#include <eddy/eddy.hpp>
 #include <vector>
 
 #include "cares_resolver.hpp"

@@ -12,9 +12,16 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <utility>
 
-#include <eddy/eddy.hpp>
+#include <eddy/bridge/from_callback.hpp>
+#include <eddy/bridge/poll_every.hpp>
+#include <eddy/bridge/watch_fd.hpp>
+#include <eddy/core/task.hpp>
+#include <eddy/runtime/io.hpp>
+#include <eddy/runtime/sleep.hpp>
+#include <eddy/runtime/spawn.hpp>
 
 /// A delivery or configuration failure reported by librdkafka.
 class kafka_error : public std::runtime_error {

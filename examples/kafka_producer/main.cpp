@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <string>
 
+#include <eddy/eddy.hpp>
+
 #include "async_kafka_producer.hpp"
 
 eddy::task<void> amain(std::string brokers) {
