@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cassert>
+#include <cstdint>
 #include <new>
 #include <utility>
 
@@ -57,9 +58,8 @@ class cancel_source {
   ~cancel_source() {
     // Callbacks still registered outlive us only during teardown; unhook them so their
     // destructors do not touch freed memory.
-    while (head_) {
-      auto* n = head_;
-      head_ = n->next_;
+    while (detail::cancel_node* n = head()) {
+      set_head(n->next_);
       n->source_ = nullptr;
       n->prev_ = n->next_ = nullptr;
     }
@@ -69,19 +69,17 @@ class cancel_source {
   cancel_token token() noexcept;
 
   /// True once `request_cancel()` was called.
-  bool cancel_requested() const noexcept { return requested_; }
+  bool cancel_requested() const noexcept { return (state_ & requested_bit) != 0; }
 
   /// Requests cancellation and runs every registered callback once, the most recently
-  /// registered first.
-  /// Returns false (and does nothing) if cancellation was already requested.
+  /// registered first. Returns false (and does nothing) if cancellation was already requested.
   bool request_cancel() noexcept {
-    if (requested_) return false;
-    requested_ = true;
+    if (cancel_requested()) return false;
+    state_ |= requested_bit;
     // Pop one node at a time: a callback may unregister others or destroy itself.
-    while (head_) {
-      auto* n = head_;
-      head_ = n->next_;
-      if (head_) head_->prev_ = nullptr;
+    while (detail::cancel_node* n = head()) {
+      set_head(n->next_);
+      if (n->next_) n->next_->prev_ = nullptr;
       n->source_ = nullptr;
       n->prev_ = n->next_ = nullptr;
       n->invoke_(n);
@@ -91,8 +89,16 @@ class cancel_source {
 
  private:
   friend class detail::cancel_node;
-  bool requested_ = false;
-  detail::cancel_node* head_ = nullptr;
+  // The list head and the "requested" flag share one word (nodes are pointer-aligned, so the
+  // low bit is free): a source costs 8 bytes in every task frame.
+  static constexpr std::uintptr_t requested_bit = 1;
+  detail::cancel_node* head() const noexcept {
+    return reinterpret_cast<detail::cancel_node*>(state_ & ~requested_bit);
+  }
+  void set_head(detail::cancel_node* n) noexcept {
+    state_ = reinterpret_cast<std::uintptr_t>(n) | (state_ & requested_bit);
+  }
+  std::uintptr_t state_ = 0;
 };
 
 /// A non-owning view of a `cancel_source`; an empty token is never cancelled.
@@ -126,14 +132,14 @@ inline void cancel_node::attach(cancel_source* s) noexcept {
   // frame). Callbacks therefore run most recently registered first.
   source_ = s;
   prev_ = nullptr;
-  next_ = s->head_;
-  if (s->head_) s->head_->prev_ = this;
-  s->head_ = this;
+  next_ = s->head();
+  if (next_) next_->prev_ = this;
+  s->set_head(this);
 }
 
 inline void cancel_node::detach() noexcept {
   if (!source_) return;
-  if (prev_) prev_->next_ = next_; else source_->head_ = next_;
+  if (prev_) prev_->next_ = next_; else source_->set_head(next_);
   if (next_) next_->prev_ = prev_;
   source_ = nullptr;
   prev_ = next_ = nullptr;

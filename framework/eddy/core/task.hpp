@@ -50,10 +50,8 @@ struct root_waiter {
 /// than these few words do (1,000,000 sleeping tasks must fit in 256 MiB).
 struct root_block {
   cancel_source source;                  // cancels this task and everything it awaits
-  root_block* prev = nullptr;            // the loop's list of live roots
-  root_block* next = nullptr;
   root_waiter* waiters = nullptr;        // notified once, at completion
-  std::coroutine_handle<> frame;         // the task's own frame
+  std::uint32_t live_index = 0;          // position in the loop's list of live roots
   std::uint32_t refs = 0;                // join_handle + loop
   bool done = false;
   bool retrieved = false;                // result or exception observed by somebody
@@ -154,6 +152,7 @@ inline void deallocate_frame(void* p, std::size_t size) noexcept {
 
 class task_promise_base : public cancellable_promise {
  public:
+  task_promise_base() noexcept {}
   /// Coroutine frames come from the per-thread `frame_cache`.
   static void* operator new(std::size_t size) { return allocate_frame(size); }
   static void operator delete(void* p, std::size_t size) noexcept { deallocate_frame(p, size); }
@@ -169,8 +168,8 @@ class task_promise_base : public cancellable_promise {
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
       task_promise_base& p = h.promise();
-      if (p.continuation_) return p.continuation_;
       if (p.on_done_) return p.on_done_(p);
+      if (p.continuation_) return p.continuation_;
       return std::noop_coroutine();
     }
     void await_resume() const noexcept {}
@@ -184,12 +183,22 @@ class task_promise_base : public cancellable_promise {
   /// True if the task ended by letting `cancelled_error` escape.
   bool ended_cancelled() const noexcept;
 
-  std::coroutine_handle<> continuation_;
   done_hook on_done_ = nullptr;
-  void* done_ctx_ = nullptr;             // owner of `on_done_` (when_all state, ...)
+  // A task is either awaited directly (continuation) or finished through a hook with its
+  // owner's context (spawn, when_all, timeouts): never both, so they share a word.
+  union {
+    std::coroutine_handle<> continuation_{};
+    void* done_ctx_;                     // owner of `on_done_` (when_all state, ...)
+  };
   std::exception_ptr exception_;
   root_block root_;
 };
+
+/// The frame of the coroutine whose promise is `p` (every `task_promise<T>` has the alignment
+/// of its base, checked in `spawn`, so the frame sits at the same offset for all of them).
+inline std::coroutine_handle<> frame_of(task_promise_base& p) noexcept {
+  return std::coroutine_handle<task_promise_base>::from_promise(p);
+}
 
 template <class T>
 class task_promise final : public task_promise_base {

@@ -88,15 +88,14 @@ event_loop::event_loop(loop_options options)
 event_loop::~event_loop() {
   // Tasks still alive would otherwise outlive the timers and descriptors they wait on. Give
   // them the chance to unwind through cancellation; any that refuse are destroyed.
-  if (live_count_ > 0) {
+  if (!roots_.empty()) {
     detail::current_loop_guard guard(*this);
     cancel_all();
-    for (int i = 0; i < 1000 && live_count_ > 0 && !ready_.empty(); ++i) run_once();
-    while (roots_) {
-      detail::root_block* r = roots_;
-      roots_ = r->next;
-      --live_count_;
-      r->frame.destroy();
+    for (int i = 0; i < 1000 && !roots_.empty() && !ready_.empty(); ++i) run_once();
+    while (!roots_.empty()) {
+      detail::task_promise_base* p = roots_.back();
+      roots_.pop_back();
+      detail::frame_of(*p).destroy();
     }
   }
   // Callbacks that never ran release what they captured.
@@ -298,31 +297,33 @@ void event_loop::report(std::exception_ptr e, std::string_view context) noexcept
                static_cast<int>(context.size()), context.data(), what);
 }
 
-void event_loop::adopt_root(detail::root_block& r) noexcept {
-  r.prev = nullptr;
-  r.next = roots_;
-  if (roots_) roots_->prev = &r;
-  roots_ = &r;
-  ++live_count_;
+void event_loop::adopt_root(detail::task_promise_base& p) {
+  p.root_.live_index = static_cast<std::uint32_t>(roots_.size());
+  roots_.push_back(&p);
 }
 
-void event_loop::release_root(detail::root_block& r) noexcept {
-  if (r.prev) r.prev->next = r.next; else roots_ = r.next;
-  if (r.next) r.next->prev = r.prev;
-  r.prev = r.next = nullptr;
+void event_loop::release_root(detail::task_promise_base& p) noexcept {
+  // Swap-remove: the last live task takes the slot.
+  std::uint32_t i = p.root_.live_index;
+  detail::task_promise_base* last = roots_.back();
+  roots_[i] = last;
+  last->root_.live_index = i;
+  roots_.pop_back();
   // While draining, the last task to finish must not leave run_once() blocked in the reactor.
-  if (--live_count_ == 0 && draining_) stopping_ = true;
+  if (roots_.empty() && draining_) stopping_ = true;
 }
 
 void event_loop::cancel_all() noexcept {
   // Cancellation callbacks only schedule; the list cannot change under us.
-  for (detail::root_block* r = roots_; r; r = r->next) r->source.request_cancel();
+  // Cancellation callbacks only schedule; the list cannot change under us. Index loop: a
+  // callback could still spawn (push_back) without invalidating it.
+  for (std::size_t i = 0; i < roots_.size(); ++i) roots_[i]->root_.source.request_cancel();
 }
 
 void event_loop::drain() {
   draining_ = true;
   cancel_all();
-  while (live_count_ > 0) {
+  while (!roots_.empty()) {
     run_once();
     // Tasks spawned while draining are cancelled too.
     cancel_all();

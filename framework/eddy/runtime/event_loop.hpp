@@ -8,6 +8,7 @@
 #include <exception>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "eddy/core/detail/ring_queue.hpp"
 #include "eddy/core/task.hpp"
@@ -117,7 +118,7 @@ class event_loop {
   void report(std::exception_ptr e, std::string_view context) noexcept;
 
   /// Number of spawned tasks that have not finished.
-  std::size_t live_tasks() const noexcept { return live_count_; }
+  std::size_t live_tasks() const noexcept { return roots_.size(); }
   /// Requests cancellation of every live spawned task.
   void cancel_all() noexcept;
   /// Cancels every live task and runs the loop until all of them finished.
@@ -129,8 +130,8 @@ class event_loop {
   void remove_timer(detail::timer_node& n) noexcept { timers_.remove(&n); }
   int add_io(detail::io_state& s) noexcept { return reactor_.add(s); }
   void remove_io(detail::io_state& s) noexcept { reactor_.remove(s); }
-  void adopt_root(detail::root_block& r) noexcept;
-  void release_root(detail::root_block& r) noexcept;
+  void adopt_root(detail::task_promise_base& p);
+  void release_root(detail::task_promise_base& p) noexcept;
 
  private:
   struct ready_item {
@@ -152,8 +153,9 @@ class event_loop {
   detail::timer_heap timers_;
   detail::reactor reactor_;
   std::unique_ptr<detail::post_queue> posted_;
-  detail::root_block* roots_ = nullptr;  // intrusive list of live spawned tasks
-  std::size_t live_count_ = 0;
+  // Live spawned tasks. A vector with each task's index in its root block costs a task 12
+  // bytes where an intrusive list would put 16 in every coroutine frame.
+  std::vector<detail::task_promise_base*> roots_;
   unique_function<void(std::exception_ptr, std::string_view)> exception_handler_;
 };
 

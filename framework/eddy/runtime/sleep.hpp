@@ -2,6 +2,7 @@
 #pragma once
 
 #include <coroutine>
+#include <cstdint>
 
 #include "eddy/core/cancellation.hpp"
 #include "eddy/core/errors.hpp"
@@ -14,11 +15,15 @@ namespace eddy {
 /// nothing.
 class [[nodiscard]] sleep_awaiter : cancel_hook, detail::timer_node {
  public:
-  explicit sleep_awaiter(time_point when, bool yield_only = false) noexcept : yield_only_(yield_only) {
+  explicit sleep_awaiter(time_point when, bool yield_only = false) noexcept {
     this->when = when;
+    user_flags = yield_only ? yield_only_flag : 0;
   }
   /// Movable until awaited (so it can be handed to `with_timeout` and friends).
-  sleep_awaiter(sleep_awaiter&& o) noexcept : yield_only_(o.yield_only_) { when = o.when; }
+  sleep_awaiter(sleep_awaiter&& o) noexcept {
+    when = o.when;
+    user_flags = o.user_flags;
+  }
   sleep_awaiter& operator=(sleep_awaiter&&) = delete;
   ~sleep_awaiter() {
     if (queued()) loop_->remove_timer(*this);
@@ -31,10 +36,10 @@ class [[nodiscard]] sleep_awaiter : cancel_hook, detail::timer_node {
     handle_ = h;
     loop_ = &detail::this_loop();
     if (!arm(detail::token_of(h), &on_cancel)) {
-      cancelled_ = true;
+      user_flags |= cancelled_flag;
       return false;
     }
-    if (yield_only_) {
+    if (user_flags & yield_only_flag) {
       // sleep_for(0): let every other ready coroutine run once (asyncio.sleep(0)).
       disarm();
       loop_->schedule(h);
@@ -47,7 +52,7 @@ class [[nodiscard]] sleep_awaiter : cancel_hook, detail::timer_node {
 
   /// Throws `cancelled_error` if the sleeping task was cancelled.
   void await_resume() const {
-    if (cancelled_) throw cancelled_error();
+    if (user_flags & cancelled_flag) throw cancelled_error();
   }
 
  private:
@@ -61,14 +66,14 @@ class [[nodiscard]] sleep_awaiter : cancel_hook, detail::timer_node {
   static void on_cancel(cancel_hook* hook) noexcept {
     auto* self = static_cast<sleep_awaiter*>(hook);
     self->loop_->remove_timer(*self);
-    self->cancelled_ = true;
+    self->user_flags |= cancelled_flag;
     self->loop_->schedule(self->handle_);
   }
 
+  static constexpr std::uint8_t yield_only_flag = 1;
+  static constexpr std::uint8_t cancelled_flag = 2;
   event_loop* loop_ = nullptr;
   std::coroutine_handle<> handle_;
-  bool yield_only_;
-  bool cancelled_ = false;
 };
 
 /// Suspends the calling task until `when` (loop time). Throws `cancelled_error` on

@@ -23,20 +23,20 @@ void start(void* p) {
     root_done(promise);
     return;
   }
-  promise.root_.frame.resume();
+  frame_of(promise).resume();
 }
 
 }  // namespace
 
 void root_start(event_loop& loop, task_promise_base& p) {
-  loop.adopt_root(p.root_);
+  loop.adopt_root(p);
   loop.schedule(&start, &p);
 }
 
 std::coroutine_handle<> root_done(task_promise_base& p) noexcept {
   root_block& r = p.root_;
   r.done = true;
-  this_loop().release_root(r);
+  this_loop().release_root(p);
   // Waiters were pushed in front; wake them in the order they started waiting.
   root_waiter* list = nullptr;
   while (r.waiters) {
@@ -66,7 +66,7 @@ void root_release(task_promise_base& p) noexcept {
       fallback.report(p.exception_, "task (exception never retrieved)");
     }
   }
-  r.frame.destroy();
+  frame_of(p).destroy();
 }
 
 void root_add_callback(task_promise_base& p, unique_function<void()> fn) {

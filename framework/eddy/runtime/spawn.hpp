@@ -148,10 +148,11 @@ class join_handle {
 /// reachable through the returned handle.
 template <class T>
 join_handle<T> spawn(event_loop& loop, task<T> t) {
+  static_assert(alignof(detail::task_promise<T>) == alignof(detail::task_promise_base),
+                "detail::frame_of needs the promise at the base's offset in the frame");
   auto h = t.release();
   assert(h);
   auto& p = h.promise();
-  p.root_.frame = h;
   p.root_.refs = 2;  // the handle's and the loop's
   p.token_ = p.root_.source.token();
   p.on_done_ = &detail::root_done;

@@ -11,11 +11,12 @@ namespace eddy::detail {
 /// A timer registration. It lives in the awaiter that waits for it (sleep, timeout), or in a
 /// heap block for `call_later`; the heap only points at it.
 struct timer_node {
-  static constexpr std::size_t not_queued = static_cast<std::size_t>(-1);
+  static constexpr std::uint32_t not_queued = static_cast<std::uint32_t>(-1);
   std::chrono::steady_clock::time_point when{};
   std::uint64_t seq = 0;                 // FIFO order among equal deadlines
-  std::size_t index = not_queued;        // position in the heap, for O(log n) removal
   void (*fire)(timer_node*) noexcept = nullptr;
+  std::uint32_t index = not_queued;      // position in the heap, for O(log n) removal
+  std::uint8_t user_flags = 0;           // free for the owner (packs into the padding)
 
   bool queued() const noexcept { return index != not_queued; }
 };
@@ -33,7 +34,7 @@ class timer_heap {
 
   void push(timer_node* n) {
     n->seq = next_seq_++;
-    n->index = heap_.size();
+    n->index = static_cast<std::uint32_t>(heap_.size());
     heap_.push_back(n);
     sift_up(n->index);
   }
@@ -47,7 +48,7 @@ class timer_heap {
     heap_.pop_back();
     if (last == n) return;
     heap_[i] = last;
-    last->index = i;
+    last->index = static_cast<std::uint32_t>(i);
     if (i > 0 && less(last, heap_[(i - 1) / 2])) sift_up(i); else sift_down(i);
   }
 
@@ -67,11 +68,11 @@ class timer_heap {
       std::size_t parent = (i - 1) / 2;
       if (!less(n, heap_[parent])) break;
       heap_[i] = heap_[parent];
-      heap_[i]->index = i;
+      heap_[i]->index = static_cast<std::uint32_t>(i);
       i = parent;
     }
     heap_[i] = n;
-    n->index = i;
+    n->index = static_cast<std::uint32_t>(i);
   }
   void sift_down(std::size_t i) noexcept {
     timer_node* n = heap_[i];
@@ -82,11 +83,11 @@ class timer_heap {
       if (child + 1 < size && less(heap_[child + 1], heap_[child])) ++child;
       if (!less(heap_[child], n)) break;
       heap_[i] = heap_[child];
-      heap_[i]->index = i;
+      heap_[i]->index = static_cast<std::uint32_t>(i);
       i = child;
     }
     heap_[i] = n;
-    n->index = i;
+    n->index = static_cast<std::uint32_t>(i);
   }
 
   std::vector<timer_node*> heap_;
