@@ -175,7 +175,8 @@ TEST(TcpStream, ClosedStreamFailsWithoutCrashing) {
     tcp_stream s;
     char buf[4];
     auto r = co_await s.read_some(buf);
-    EXPECT_FALSE(r);
+    EXPECT_EQ(r.error(), errc::not_connected);
+    EXPECT_EQ((co_await s.write(std::string_view("x"))).error(), errc::not_connected);
     EXPECT_EQ(s.shutdown_write().error(), errc::not_connected);
     EXPECT_EQ(s.peer_address().error(), errc::not_connected);
     s.close();

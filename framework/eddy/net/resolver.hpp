@@ -14,9 +14,8 @@ namespace eddy {
 
 /// Asynchronous host name resolution that never blocks the loop.
 ///
-/// `getaddrinfo` is blocking, so (like asyncio and libuv) it runs on a worker thread: a small
-/// private pool of at most four detached threads shared by the process; the answer comes back
-/// to the caller's loop through `event_loop::post`. Numeric hosts ("127.0.0.1", "::1") are
+/// `getaddrinfo` is blocking, so (like asyncio and libuv) it runs on a worker thread of the
+/// bridge's default thread pool (`to_thread`); the answer comes back to the caller's loop. Numeric hosts ("127.0.0.1", "::1") are
 /// parsed directly and never reach a thread. Answers are kept in a per-thread cache for
 /// `cache_ttl` (getaddrinfo exposes no record TTL; 30 s is what most stub resolvers assume).
 class resolver {
@@ -29,9 +28,8 @@ class resolver {
   /// Resolves `host` to stream-socket addresses with `port`, in getaddrinfo's preference
   /// order (RFC 6724). Completes on the caller's loop. Errors: `errc::host_not_found` (no such
   /// name or no address), the resolver's failure as `std::errc::resource_unavailable_try_again`
-  /// for a temporary failure, `errc::operation_canceled` if the task is cancelled (the lookup
-  /// finishes in the background and its answer is dropped). The loop must outlive lookups it
-  /// started, even cancelled ones (a pending answer is posted to it).
+  /// for a temporary failure or a saturated thread pool, `errc::operation_canceled` if the task
+  /// is cancelled (the lookup finishes in the background and its answer is dropped).
   static task<result<std::vector<address>>> resolve(std::string host, std::uint16_t port);
 
   /// Drops the calling thread's cache.

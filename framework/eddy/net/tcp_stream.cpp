@@ -106,7 +106,7 @@ task<result<tcp_stream>> tcp_stream::connect(std::string host, std::uint16_t por
 task<result<void>> tcp_stream::write(std::span<const char> buf) {
   while (!buf.empty()) {
     auto n = co_await write_some(buf);
-    if (!n) co_return impl_ ? n.error() : not_connected();
+    if (!n) co_return n.error();
     buf = buf.subspan(*n);
   }
   co_return result<void>{};
@@ -122,7 +122,7 @@ task<result<void>> tcp_stream::writev(std::span<const std::span<const char>> buf
       continue;
     }
     auto n = co_await writev_some(std::span(rest).subspan(first));
-    if (!n) co_return impl_ ? n.error() : not_connected();
+    if (!n) co_return n.error();
     std::size_t left = *n;
     while (left > 0) {
       const std::size_t take = std::min(left, rest[first].size());

@@ -23,9 +23,8 @@ struct connect_options {
   /// Limit for the whole connect: resolution plus every attempt. Exceeding it yields
   /// `errc::timed_out`.
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
-  /// How long one attempt may take before the next address is tried while it keeps going
-  /// is not modelled; instead each attempt gets at most this long when more addresses remain
-  /// (RFC 8305's "Connection Attempt Delay" used as a per-attempt cap).
+  /// While more addresses remain, one attempt may take at most this long before the next
+  /// address is tried (a stalled IPv6 route must not eat the whole `timeout`).
   std::chrono::milliseconds attempt_timeout{std::chrono::seconds(2)};
   /// TCP_NODELAY on the connected socket (on by default: eddy writes whole messages).
   bool no_delay = true;

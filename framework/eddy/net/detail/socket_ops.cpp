@@ -42,6 +42,7 @@ result<int> open_socket(address_family family, socket_kind kind) noexcept {
 }
 
 result<std::size_t> sock_recv(int fd, std::span<char> buf) noexcept {
+  if (fd < 0) return errc::not_connected;  // a closed eddy object
   for (;;) {
     ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
     if (n >= 0) return static_cast<std::size_t>(n);
@@ -50,6 +51,7 @@ result<std::size_t> sock_recv(int fd, std::span<char> buf) noexcept {
 }
 
 result<std::size_t> sock_send(int fd, std::span<const char> buf) noexcept {
+  if (fd < 0) return errc::not_connected;  // a closed eddy object
   for (;;) {
     ssize_t n = ::send(fd, buf.data(), buf.size(), MSG_NOSIGNAL);
     if (n >= 0) return static_cast<std::size_t>(n);
@@ -58,6 +60,7 @@ result<std::size_t> sock_send(int fd, std::span<const char> buf) noexcept {
 }
 
 result<std::size_t> sock_sendv(int fd, std::span<const std::span<const char>> bufs) noexcept {
+  if (fd < 0) return errc::not_connected;  // a closed eddy object
   iovec iov[64];
   std::size_t count = 0;
   for (const auto& b : bufs) {
@@ -79,6 +82,7 @@ result<std::size_t> sock_sendv(int fd, std::span<const std::span<const char>> bu
 }
 
 result<std::size_t> sock_recvfrom(int fd, std::span<char> buf, address* from) noexcept {
+  if (fd < 0) return errc::not_connected;  // a closed eddy object
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
   for (;;) {
@@ -92,6 +96,7 @@ result<std::size_t> sock_recvfrom(int fd, std::span<char> buf, address* from) no
 }
 
 result<std::size_t> sock_sendto(int fd, std::span<const char> buf, const address& to) noexcept {
+  if (fd < 0) return errc::not_connected;  // a closed eddy object
   for (;;) {
     ssize_t n = ::sendto(fd, buf.data(), buf.size(), MSG_NOSIGNAL,
                          static_cast<const sockaddr*>(to.native()), to.native_size());
@@ -101,6 +106,7 @@ result<std::size_t> sock_sendto(int fd, std::span<const char> buf, const address
 }
 
 result<int> sock_accept(int fd, address* peer) noexcept {
+  if (fd < 0) return errc::not_connected;  // a closed eddy object
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
   for (;;) {

@@ -9,7 +9,8 @@
 #include "eddy/net/address.hpp"
 
 // Thin wrappers over the socket system calls, so that public headers need no OS header. Every
-// function is non-blocking and reports would-block as EAGAIN (for `io_operation`).
+// function is non-blocking and reports would-block as EAGAIN (for `io_operation`). The I/O
+// calls return `errc::not_connected` for fd -1 (the descriptor of a closed stream or socket).
 namespace eddy::detail {
 
 enum class socket_kind { stream, datagram };
