@@ -1122,6 +1122,40 @@ TEST(ServerTimeouts, ClosesAConnectionWhoseHeadStalls) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
 
+TEST(ServerTimeouts, HeaderTimeoutCountsFromTheStartOfTheHeadNotFromTheLastByte) {
+  // Slowloris: one byte every 100 ms never lets a per-read timer of 300 ms fire.
+  auto options = standard_options();
+  options.header_timeout = 300ms;
+  test_server server(standard_routes, options);
+  client c(server.port());
+  std::string head = "GET /hello HTTP/1.1\r\nHost: t\r\nX-Slow: " + std::string(100, 's');
+  auto start = std::chrono::steady_clock::now();
+  bool closed = false;
+  for (char ch : head) {
+    if (!c.send(std::string_view(&ch, 1)) || c.closed_within(100ms)) {
+      closed = true;
+      break;
+    }
+  }
+  EXPECT_TRUE(closed) << "a head trickling in byte by byte was never cut off";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+TEST(ServerTimeouts, BodyTimeoutAppliesBetweenReadsNotToTheWholeBody) {
+  auto options = standard_options();
+  options.body_timeout = 300ms;
+  test_server server(standard_routes, options);
+  client c(server.port());
+  ASSERT_TRUE(c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n"));
+  for (int i = 0; i < 10; ++i) {
+    std::this_thread::sleep_for(100ms);  // 1 s in all, each gap well under 300 ms
+    ASSERT_TRUE(c.send(std::to_string(i)));
+  }
+  auto r = c.read_response();
+  ASSERT_TRUE(r) << "a steadily arriving body was cut off";
+  EXPECT_EQ(r->body, "0123456789");
+}
+
 TEST(ServerTimeouts, ClosesAnIdleKeepAliveConnection) {
   auto options = standard_options();
   options.keep_alive_timeout = 300ms;

@@ -137,6 +137,9 @@ class connection {
     std::size_t head_end = 0;  // while reading a body: where the head ends in buf_
     bool in_body = false;
     bool sent_continue = false;
+    // The header timeout runs from the first byte of a head to its end, not per read: a peer
+    // trickling one byte at a time must not keep it from firing (slowloris).
+    bool head_clock = false;
     for (;;) {
       auto step = parser_.feed(buf_.get(), parsed, len_);
       parsed += step.consumed;
@@ -155,6 +158,7 @@ class connection {
           co_return;
         case parser::event::head:
           in_body = true;
+          head_clock = false;
           head_end = parsed;
           body_.clear();
           arm(server_.options.body_timeout);
@@ -185,16 +189,27 @@ class connection {
           // the server buffer all the responses (it stops reading until this batch is out).
           if (out_.size() >= max_batched_output && !co_await flush()) co_return;
           arm(len_ > 0 ? server_.options.header_timeout : server_.options.keep_alive_timeout);
+          head_clock = len_ > 0;
           continue;
         }
         case parser::event::need_more:
           break;
       }
       // Nothing complete is buffered: answer what was pipelined, in one write, then read.
-      if (!out_.empty() && !co_await flush()) co_return;
+      if (!out_.empty()) {
+        if (!co_await flush()) co_return;
+        head_clock = false;  // the flush armed the write timeout: re-arm below
+      }
       if (server_.draining && parser_.idle() && len_ == 0) co_return;
-      if (!in_body && parser_.idle() && len_ == 0) arm(server_.options.keep_alive_timeout);
-      else if (!in_body) arm(server_.options.header_timeout);
+      if (in_body) {
+        arm(server_.options.body_timeout);  // between body reads
+      } else if (parser_.idle() && len_ == 0) {
+        arm(server_.options.keep_alive_timeout);
+        head_clock = false;
+      } else if (!head_clock) {
+        arm(server_.options.header_timeout);
+        head_clock = true;
+      }
       if (len_ == 0 && cap_ > 2 * read_chunk) {
         // An idle connection does not keep a large buffer around.
         buf_.reset();
