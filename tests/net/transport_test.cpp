@@ -59,6 +59,16 @@ class recorder : public eddy::protocol {
   bool echo_;
 };
 
+// Cancels the accept loop and waits until it has unwound (its accept must not outlive the
+// listener).
+task<> stop(eddy::join_handle<void>& server) {
+  server.cancel();
+  try {
+    co_await server;
+  } catch (const eddy::cancelled_error&) {
+  }
+}
+
 task<std::string> read_all(tcp_stream& s) {
   eddy::buffered_reader r(s);
   auto all = co_await r.read_to_end(64u << 20);
@@ -77,7 +87,7 @@ TEST(Transport, DeliversTheProtocolCallbacksInOrder) {
     EXPECT_TRUE(c->shutdown_write());
     EXPECT_EQ(co_await read_all(*c), "hello");
     co_await eddy::sleep_for(std::chrono::milliseconds(5));
-    server.cancel();
+    co_await stop(server);
   }());
   EXPECT_EQ(e.log, "made;eof;lost;");
   EXPECT_EQ(e.received, "hello");
@@ -101,7 +111,7 @@ TEST(Transport, PauseReadingStopsDeliveryUntilResumed) {
     e.t->resume_reading();
     co_await eddy::sleep_for(std::chrono::milliseconds(20));
     EXPECT_EQ(e.received, "while paused");
-    server.cancel();
+    co_await stop(server);
     transport::close_all();
     co_await eddy::sleep_for(std::chrono::milliseconds(5));
     EXPECT_EQ(transport::live_count(), 0u);
@@ -124,7 +134,7 @@ TEST(Transport, WriteBufferLimitsDrivePauseAndResumeWriting) {
     e.t->close();  // flushes first
     EXPECT_EQ((co_await read_all(*c)).size(), big.size());
     EXPECT_EQ(e.resumes, 1);
-    server.cancel();
+    co_await stop(server);
   }());
   EXPECT_EQ(e.log, "made;lost;");
 }
@@ -142,7 +152,7 @@ TEST(Transport, AbortResetsThePeerAndReportsLoss) {
     char buf[8];
     auto r = co_await c->read_some(buf);
     EXPECT_EQ(r.error(), std::errc::connection_reset);
-    server.cancel();
+    co_await stop(server);
   }());
   EXPECT_EQ(e.log, "made;lost;");
 }
@@ -156,7 +166,7 @@ TEST(Transport, PeerResetIsReportedToConnectionLost) {
     co_await eddy::sleep_for(std::chrono::milliseconds(5));
     c->abort();
     co_await eddy::sleep_for(std::chrono::milliseconds(10));
-    server.cancel();
+    co_await stop(server);
   }());
   EXPECT_EQ(e.lost, std::errc::connection_reset);
 }
@@ -175,7 +185,7 @@ TEST(Transport, MaxConnectionsClosesTheExtraOnes) {
     EXPECT_EQ(co_await read_all(*b), "");  // closed by the server without a protocol
     EXPECT_EQ(made, 1);
     transport::close_all();
-    server.cancel();
+    co_await stop(server);
     co_await eddy::sleep_for(std::chrono::milliseconds(5));
   }());
 }
