@@ -6,9 +6,12 @@
 // the README promises; at the end SIGTERM must stop the app cleanly (exit code 0).
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +24,7 @@
 #include <regex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -266,6 +270,31 @@ TEST_F(Webapp, StopsOnSigtermWhileAClientWaitsOnTheStream) {
   client.join();
   EXPECT_EQ(code, std::optional<int>(0)) << app.output();
   EXPECT_NE(out.find("data: tick 3"), std::string::npos) << out;
+}
+
+TEST_F(Webapp, StopsPromptlyOnSigtermWithIdleKeepAliveConnectionsOpen) {
+  // Idle keep-alive connections must not hold the shutdown for the grace period (15 s).
+  std::vector<int> fds;
+  for (int i = 0; i < 4; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<std::uint16_t>(app.port()));
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+    std::string req = "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n";
+    ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+    char buf[1024];
+    pollfd p{fd, POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 5000), 1);
+    ASSERT_GT(::recv(fd, buf, sizeof buf, 0), 0);
+    fds.push_back(fd);
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto code = app.terminate(10s);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  EXPECT_EQ(code, std::optional<int>(0)) << app.output();
+  for (int fd : fds) ::close(fd);
 }
 
 }  // namespace
