@@ -149,6 +149,8 @@ class client {
   explicit client(std::uint16_t port, std::chrono::milliseconds recv_timeout = 5s) : timeout_(recv_timeout) {
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) throw std::runtime_error("socket failed");
+    int rcvbuf = 64 * 1024;  // before connect: a bounded window, so a peer that does not read is felt
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_port = htons(port);
@@ -1093,6 +1095,22 @@ TEST(ServerTimeouts, ClosesAConnectionWhoseBodyStalls) {
   auto start = std::chrono::steady_clock::now();
   EXPECT_TRUE(c.closed_within(5s));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+TEST(ServerTimeouts, ClosesAConnectionWhosePeerStopsReading) {
+  auto options = standard_options();
+  options.write_timeout = 200ms;
+  test_server server(standard_routes, options);
+  client c(server.port());
+  // Small receive buffer: the 4 MiB response cannot be parked in the kernel.
+  ASSERT_TRUE(c.send(get("/big")));
+  std::this_thread::sleep_for(1500ms);  // never reading meanwhile
+  EXPECT_TRUE(c.closed_within(5s));
+  EXPECT_LT(c.pending().size(), 4u * 1024 * 1024) << "the whole response fit in the buffers";
+  client other(server.port());
+  auto r = other.roundtrip(get("/hello"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
 }
 
 TEST(ServerLimits, RefusesConnectionsBeyondTheLimit) {
