@@ -163,6 +163,7 @@ task<body_chunk> client_response::body_reader::next() {
 
 task<result<std::string>> client_response::text() {
   std::string out;
+  if (body_->done_ && !body_->error_) co_return out;  // HEAD, 204, 304, or already read
   if (content_length_ && *content_length_ > max_body_bytes_) {
     body_->error_ = make_error_code(client_errc::body_too_large);
     body_->lease_ = {};
@@ -357,8 +358,7 @@ task<result<client_response>> client::send_once(const url& u, method m, const ht
     resp.version_minor_ = mh.version_minor;
     for (const auto& f : mh.headers) resp.headers_.add(std::string(f.name.in(base)), std::string(f.value.in(base)));
     resp.url_ = u;
-    resp.content_length_ = m == method::head ? std::optional<std::uint64_t>{} : mh.content_length;
-    if (m == method::head && mh.content_length) resp.content_length_ = mh.content_length;
+    resp.content_length_ = mh.content_length;
     resp.max_body_bytes_ = options_.max_body_bytes;
     auto& b = *resp.body_;
     b.keep_alive_ = mh.keep_alive;

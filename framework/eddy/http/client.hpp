@@ -25,7 +25,8 @@ namespace eddy::http {
 /// zero duration turns it off. The error code says which one fired (see `client_errc`).
 struct client_timeouts {
   /// The whole exchange: pool wait, connect, TLS, sending, every redirect, and reading the
-  /// body (`text()`, `body().next()`). `client_errc::total_timeout`.
+  /// body (`text()`, `body().next()`). `client_errc::total_timeout`. Sending the request is
+  /// bounded by this limit only.
   std::chrono::milliseconds total{std::chrono::minutes(5)};
   /// Waiting for a pool slot, name resolution and the TCP connect. `connect_timeout`.
   std::chrono::milliseconds connect{std::chrono::seconds(30)};

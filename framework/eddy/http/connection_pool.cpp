@@ -125,6 +125,8 @@ task<result<connection_pool::lease>> connection_pool::acquire(std::string origin
   }
   waiter w{.key = origin, .fresh_only = fresh_only};
   auto it = waiters_.insert(waiters_.end(), &w);
+  // Requests ahead in line may be stuck at their origin's limit while this one can go now.
+  dispatch();
   bool cancelled = false;
   try {
     co_await w.ready.wait();
@@ -157,6 +159,7 @@ void connection_pool::release(const std::string& key, std::unique_ptr<detail::cl
     if (c) c->close();
     --h.open;
     --open_;
+    if (h.open == 0) hosts_.erase(it);  // keep the map as small as the set of live origins
   }
   dispatch();
 }
