@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -280,11 +281,15 @@ TEST_P(EchoServer, ShutsDownGracefullyAndASecondSignalForcesExit) {
   ASSERT_NE(server.port(), 0);
   int fd = connect_blocking(server.port());
   ASSERT_GE(fd, 0);
+  char buf[8] = "first";
+  // A round trip proves the server accepted the connection (queued ones are reset at close).
+  EXPECT_EQ(::send(fd, buf, 5, 0), 5);
+  EXPECT_EQ(::recv(fd, buf, sizeof(buf), 0), 5);
   ::kill(server.pid(), SIGTERM);
   std::this_thread::sleep_for(200ms);
   // Accepting stopped, the open connection is still served.
   EXPECT_LT(connect_blocking(server.port()), 0);
-  char buf[8] = "still";
+  std::memcpy(buf, "still", 5);
   EXPECT_EQ(::send(fd, buf, 5, 0), 5);
   EXPECT_EQ(::recv(fd, buf, sizeof(buf), 0), 5);
   EXPECT_EQ(server.wait(200ms), -1) << "exited while a connection was open";
@@ -296,6 +301,8 @@ TEST_P(EchoServer, ShutsDownGracefullyAndASecondSignalForcesExit) {
   echo_server stubborn({"--workers", "1", "--mode", GetParam(), "--shutdown-grace", "60"});
   int held = connect_blocking(stubborn.port());
   ASSERT_GE(held, 0);
+  EXPECT_EQ(::send(held, buf, 1, 0), 1);
+  EXPECT_EQ(::recv(held, buf, 1, 0), 1);
   ::kill(stubborn.pid(), SIGINT);
   std::this_thread::sleep_for(100ms);
   EXPECT_EQ(stubborn.stop(SIGINT, 2s), 128 + SIGINT);

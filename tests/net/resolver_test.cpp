@@ -7,6 +7,7 @@
 #include <eddy/net/tcp_listener.hpp>
 #include <eddy/net/tcp_stream.hpp>
 #include <eddy/runtime/sleep.hpp>
+#include <eddy/core/awaitable_traits.hpp>
 #include <eddy/runtime/spawn.hpp>
 
 #include "support/test_loop.hpp"
@@ -62,7 +63,7 @@ TEST(Resolver, ConnectByNameFallsBackAcrossAddresses) {
     // Listen on IPv4 only: if "localhost" yields ::1 first, that attempt is refused and the
     // connect must fall back to 127.0.0.1.
     eddy::tcp_listener l(address::ipv4_loopback(0));
-    auto accepted = eddy::spawn(l.accept());
+    auto accepted = eddy::spawn(eddy::as_task(l.accept()));
     auto c = co_await eddy::tcp_stream::connect("localhost", l.local_address().port());
     EXPECT_TRUE(c) << c.error().message();
     auto s = std::move(co_await accepted);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <eddy/runtime/sleep.hpp>
+#include <eddy/core/awaitable_traits.hpp>
 #include <eddy/runtime/spawn.hpp>
 
 #include "support/test_loop.hpp"
@@ -57,7 +58,7 @@ TEST(TcpListener, AcceptOnAClosedListenerFails) {
 TEST(TcpListener, AcceptIsCancellable) {
   run_real([]() -> task<> {
     tcp_listener l(address::ipv4_loopback(0));
-    auto h = eddy::spawn(l.accept());
+    auto h = eddy::spawn(eddy::as_task(l.accept()));
     co_await eddy::sleep_for(std::chrono::milliseconds(2));
     h.cancel();
     auto s = std::move(co_await h);
@@ -75,7 +76,7 @@ TEST(TcpListener, SurvivesRunningOutOfDescriptors) {
     if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(9);
     int code = run_real([]() -> task<int> {
       tcp_listener l(address::ipv4_loopback(0), {.exhaustion_backoff = std::chrono::milliseconds(20)});
-      auto first_accept = eddy::spawn(l.accept());
+      auto first_accept = eddy::spawn(eddy::as_task(l.accept()));
       auto c1 = co_await tcp_stream::connect(l.local_address());
       auto s1 = std::move(co_await first_accept);
       if (!c1 || !s1) co_return 10;
@@ -92,7 +93,7 @@ TEST(TcpListener, SurvivesRunningOutOfDescriptors) {
       hogs.pop_back();
       auto c2 = co_await tcp_stream::connect(l.local_address());
       if (!c2) co_return 11;
-      auto pending = eddy::spawn(l.accept());
+      auto pending = eddy::spawn(eddy::as_task(l.accept()));
       co_await eddy::sleep_for(std::chrono::milliseconds(100));
       if (pending.done()) co_return 12;        // accept cannot have succeeded without an fd
       if (l.exhaustion_count() == 0) co_return 13;

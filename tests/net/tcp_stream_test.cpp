@@ -10,6 +10,7 @@
 #include <eddy/core/when_all.hpp>
 #include <eddy/net/tcp_listener.hpp>
 #include <eddy/runtime/sleep.hpp>
+#include <eddy/core/awaitable_traits.hpp>
 #include <eddy/runtime/spawn.hpp>
 #include <eddy/runtime/task_group.hpp>
 #include <eddy/stream/buffered_reader.hpp>
@@ -187,7 +188,7 @@ TEST(TcpStream, ClosedStreamFailsWithoutCrashing) {
 TEST(TcpStream, ReportsBothEndpointsAndNoDelay) {
   run_real([]() -> task<> {
     tcp_listener l(address::ipv4_loopback(0));
-    auto accepted = eddy::spawn(l.accept());
+    auto accepted = eddy::spawn(eddy::as_task(l.accept()));
     auto c = co_await tcp_stream::connect(l.local_address());
     auto s = std::move(co_await accepted);
     EXPECT_TRUE(s);
@@ -201,7 +202,7 @@ TEST(TcpStream, ReportsBothEndpointsAndNoDelay) {
 TEST(TcpStream, ReadIsCancelledWithoutLosingTheConnection) {
   run_real([]() -> task<> {
     tcp_listener l(address::ipv4_loopback(0));
-    auto accepted = eddy::spawn(l.accept());
+    auto accepted = eddy::spawn(eddy::as_task(l.accept()));
     auto c = co_await tcp_stream::connect(l.local_address());
     auto s = std::move(co_await accepted);
     auto reader = [&]() -> task<result<std::size_t>> {

@@ -68,7 +68,24 @@ void tcp_listener::close() noexcept {
   impl_.reset();
 }
 
-task<result<tcp_stream>> tcp_listener::accept() {
+result<tcp_stream> tcp_listener::try_accept() {
+  for (;;) {
+    if (!impl_) return errc::not_connected;
+    auto fd = detail::sock_accept(impl_->fd.get(), nullptr);
+    if (!fd) {
+      if (detail::is_transient_accept_error(fd.error())) continue;
+      return fd.error();
+    }
+    auto s = tcp_stream::adopt(unique_fd(*fd), *impl_->reg.loop());
+    if (!s) continue;  // could not register this one connection; it is closed
+    if (impl_->options.no_delay && impl_->local.family() != address_family::unix_path) {
+      (void)s->set_no_delay(true);
+    }
+    return s;
+  }
+}
+
+task<result<tcp_stream>> tcp_listener::accept_slow() {
   for (;;) {
     if (!impl_) co_return errc::not_connected;
     impl* p = impl_.get();

@@ -2,11 +2,14 @@
 #pragma once
 
 #include <chrono>
+#include <coroutine>
 #include <memory>
+#include <optional>
 
 #include "eddy/core/result.hpp"
 #include "eddy/core/task.hpp"
 #include "eddy/net/address.hpp"
+#include "eddy/net/detail/socket_ops.hpp"
 #include "eddy/net/tcp_stream.hpp"
 #include "eddy/net/unique_fd.hpp"
 #include "eddy/runtime/event_loop.hpp"
@@ -46,14 +49,20 @@ class tcp_listener {
   tcp_listener& operator=(tcp_listener&&) noexcept;
   ~tcp_listener();
 
+  class accept_awaiter;
   /// Waits for the next connection and returns it as a registered `tcp_stream` on this loop.
-  /// Aborted handshakes are skipped. When the process runs out of descriptors (EMFILE/ENFILE,
-  /// also ENOBUFS/ENOMEM) the listener logs one line to stderr (once per listener), waits
-  /// `exhaustion_backoff` and retries, so that the server keeps serving its existing
-  /// connections and resumes accepting as soon as descriptors are freed. Errors:
+  /// When a connection is already queued it completes without suspending and without
+  /// allocating. Aborted handshakes are skipped. When the process runs out of descriptors
+  /// (EMFILE/ENFILE, also ENOBUFS/ENOMEM) the listener logs one line to stderr (once per
+  /// listener), waits `exhaustion_backoff` and retries, so that the server keeps serving its
+  /// existing connections and resumes accepting as soon as descriptors are freed. Errors:
   /// `errc::operation_canceled` on cancellation, `errc::not_connected` after `close()`,
   /// other OS errors as they come.
-  task<result<tcp_stream>> accept();
+  accept_awaiter accept() noexcept;
+
+  /// Accepts a queued connection without waiting: EAGAIN (as a system error) when none is
+  /// queued, or the accept error.
+  result<tcp_stream> try_accept();
 
   /// The bound address (with the port the kernel picked for port 0).
   address local_address() const noexcept { return impl_ ? impl_->local : address(); }
@@ -75,7 +84,39 @@ class tcp_listener {
     std::size_t exhaustions = 0;
     bool logged = false;
   };
+  task<result<tcp_stream>> accept_slow();
   std::unique_ptr<impl> impl_;
 };
+
+/// Awaiter of `tcp_listener::accept`: a speculative accept first; only if nothing is queued
+/// (or descriptors ran out) does it start the waiting coroutine. Keeping the common path out
+/// of a coroutine also keeps accept loops from nesting stack frames when many connections are
+/// queued (symmetric transfer is not a guaranteed tail call in unoptimised builds).
+class [[nodiscard]] tcp_listener::accept_awaiter {
+ public:
+  explicit accept_awaiter(tcp_listener& l) noexcept : listener_(&l) {}
+  bool await_ready() {
+    auto r = listener_->try_accept();
+    if (!r && (detail::is_would_block(r) || detail::is_resource_exhaustion(r.error()))) return false;
+    ready_.emplace(std::move(r));
+    return true;
+  }
+  template <class P>
+  std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) {
+    slow_.emplace(listener_->accept_slow().operator co_await());
+    return slow_->await_suspend(h);
+  }
+  result<tcp_stream> await_resume() {
+    if (ready_) return std::move(*ready_);
+    return slow_->await_resume();
+  }
+
+ private:
+  tcp_listener* listener_;
+  std::optional<result<tcp_stream>> ready_;
+  std::optional<task<result<tcp_stream>>::awaiter> slow_;
+};
+
+inline tcp_listener::accept_awaiter tcp_listener::accept() noexcept { return accept_awaiter(*this); }
 
 }  // namespace eddy

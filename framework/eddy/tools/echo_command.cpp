@@ -93,7 +93,13 @@ task<> echo_plain(tcp_stream& s, std::chrono::seconds idle) {
       auto n = s.try_read_some(buf.span());
       if (n) {
         if (*n == 0) break;
-        if (!co_await s.write(buf.span().first(*n))) co_return;
+        // write_some is an awaiter, not a task: a client that keeps the socket busy does not
+        // nest coroutine frames on the stack.
+        for (auto rest = std::span<const char>(buf.span().first(*n)); !rest.empty();) {
+          auto w = co_await s.write_some(rest);
+          if (!w) co_return;
+          rest = rest.subspan(*w);
+        }
         continue;
       }
       if (!detail::is_would_block(n)) co_return;
