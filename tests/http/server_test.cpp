@@ -370,6 +370,14 @@ void standard_routes(http::app& app) {
     throw custom_error("mapped detail");
     co_return response::text("unreachable");
   });
+  app.get("/handler-fails", [](request&) -> task<response> {
+    throw std::length_error("original");
+    co_return response::text("unreachable");
+  });
+  app.on_exception<std::length_error>([](request&, const std::length_error&) -> task<response> {
+    throw std::runtime_error("the exception handler broke");
+    co_return response::text("unreachable");
+  });
   app.on_exception<custom_error>([](request&, const custom_error& e) -> task<response> {
     co_return response::text(std::string("custom: ") + e.what(), 409);
   });
@@ -746,6 +754,17 @@ TEST_F(Server, MapsExceptionsWithOnException) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 409);
   EXPECT_EQ(r->body, "custom: mapped detail");
+}
+
+TEST_F(Server, AnswersWith500WhenAnExceptionHandlerItselfThrows) {
+  client c(port());
+  auto r = c.roundtrip(get("/handler-fails"));
+  ASSERT_TRUE(r) << "no response at all";
+  EXPECT_EQ(r->status, 500);
+  EXPECT_EQ(r->body.find("broke"), std::string::npos) << r->body;
+  auto next = c.roundtrip(get("/hello"));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
 }
 
 TEST_F(Server, HidesTheTextOfUnexpectedExceptionsBehind500) {

@@ -169,7 +169,18 @@ task<response> app::handle(request& req) const {
   }
   // Exception handlers run outside the catch block (C++ forbids co_await inside one).
   for (const auto& h : exception_handlers_) {
-    if (auto t = h(req, failure)) co_return co_await std::move(*t);
+    if (auto t = h(req, failure)) {
+      std::exception_ptr handler_failure;
+      try {
+        co_return co_await std::move(*t);
+      } catch (...) {
+        handler_failure = std::current_exception();
+      }
+      // The exception handler failed too: answer for its exception (an `http::error` it threw
+      // keeps its status; anything else is a 500), never leave the client without a response.
+      failure = handler_failure;
+      break;
+    }
   }
   co_return default_error_response(req, failure, m.allowed);
 }
