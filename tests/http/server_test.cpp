@@ -1180,12 +1180,12 @@ TEST(ServerTimeouts, HeaderTimeoutCountsFromTheStartOfTheHeadNotFromTheLastByte)
 
 TEST(ServerTimeouts, BodyTimeoutAppliesBetweenReadsNotToTheWholeBody) {
   auto options = standard_options();
-  options.body_timeout = 300ms;
+  options.body_timeout = 500ms;
   test_server server(standard_routes, options);
   client c(server.port());
   ASSERT_TRUE(c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n"));
   for (int i = 0; i < 10; ++i) {
-    std::this_thread::sleep_for(100ms);  // 1 s in all, each gap well under 300 ms
+    std::this_thread::sleep_for(100ms);  // 1 s in all, each gap well under 500 ms
     ASSERT_TRUE(c.send(std::to_string(i)));
   }
   auto r = c.read_response();
@@ -1255,8 +1255,9 @@ TEST(ServerShutdown, CancelsRequestsStillRunningAfterTheGracePeriod) {
   std::this_thread::sleep_for(50ms);
   auto start = std::chrono::steady_clock::now();
   server.stop();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, 250ms) << "the 300 ms handler was waited for";
-  EXPECT_FALSE(busy.read_response());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  // Had the drain waited for the 300 ms handler, its response would be here.
+  EXPECT_FALSE(busy.read_response()) << "the handler was waited for past the grace period";
   EXPECT_TRUE(busy.closed_within());
 }
 
