@@ -460,6 +460,7 @@ TEST(Client, ExpiresIdleConnections) {
       co_await b->text();
       EXPECT_EQ(c.pool().opened_total(), 1u);
       co_await eddy::sleep_for(60ms);
+      EXPECT_EQ(c.pool().open(), 0u);  // closed by the pool's timer, not by the next request
       auto d = co_await c.get(srv.base() + "/hello");
       co_await d->text();
       EXPECT_EQ(c.pool().opened_total(), 2u);

@@ -81,8 +81,8 @@ struct request_options {
 };
 
 /// An HTTP/1.1 client with a keep-alive connection pool (aiohttp's ClientSession). Bound to
-/// the loop it is used on; use it from that loop's thread only, and keep it alive while its
-/// responses are read.
+/// the loop it is used on; use it from that loop's thread only, keep it alive while its
+/// responses are read, and destroy it before its loop (create it inside the task that uses it).
 ///
 ///     http::client c({.max_connections = 100, .max_per_host = 10});
 ///     auto r = co_await c.get("https://example.com/cats?page=2");

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "eddy/http/connection_pool.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "eddy/core/errors.hpp"
@@ -44,7 +45,25 @@ connection_pool::connection_pool(pool_options options) : options_(options) {
   if (options_.max_per_host == 0) options_.max_per_host = 1;
 }
 
-connection_pool::~connection_pool() { close_idle(); }
+connection_pool::~connection_pool() {
+  sweep_.cancel();
+  close_idle();
+}
+
+void connection_pool::schedule_sweep() noexcept {
+  if (sweep_armed_) return;
+  time_point oldest = time_point::max();
+  for (const auto& [k, h] : hosts_)
+    if (!h.idle.empty()) oldest = std::min(oldest, h.idle.front()->idle_since);
+  if (oldest == time_point::max()) return;
+  sweep_armed_ = true;
+  sweep_ = eddy::detail::this_loop().call_at(oldest + options_.idle_timeout, [this] {
+    sweep_armed_ = false;
+    purge_expired();
+    dispatch();
+    schedule_sweep();
+  });
+}
 
 std::size_t connection_pool::idle() const noexcept {
   std::size_t n = 0;
@@ -155,6 +174,7 @@ void connection_pool::release(const std::string& key, std::unique_ptr<detail::cl
   if (c && reusable && options_.idle_timeout > std::chrono::milliseconds::zero()) {
     c->idle_since = eddy::detail::this_loop().now();
     h.idle.push_back(std::move(c));
+    schedule_sweep();
   } else {
     if (c) c->close();
     --h.open;

@@ -12,6 +12,7 @@
 #include "eddy/core/result.hpp"
 #include "eddy/core/task.hpp"
 #include "eddy/http/detail/client_connection.hpp"
+#include "eddy/runtime/event_loop.hpp"
 
 namespace eddy::http {
 
@@ -34,6 +35,8 @@ struct pool_options {
 /// other origins). When the total limit is reached, the oldest idle connection of another
 /// origin is closed to make room. A queued request that is cancelled leaves the queue; if a
 /// connection or slot was handed to it meanwhile, it goes back to the pool: slots never leak.
+/// Idle connections are closed once `idle_timeout` passes (by a timer on the pool's loop);
+/// one the server closed meanwhile is detected and skipped when it is taken from the pool.
 class connection_pool {
  public:
   /// A connection (or a reserved slot to open one) held by one request. Destroying a lease
@@ -102,12 +105,17 @@ class connection_pool {
   bool evict_oldest(host_entry* only) noexcept;
   void purge_expired() noexcept;
   void dispatch() noexcept;
+  void schedule_sweep() noexcept;
 
   pool_options options_;
   std::map<std::string, host_entry, std::less<>> hosts_;
   std::list<waiter*> waiters_;
   std::size_t open_ = 0;
   std::size_t opened_total_ = 0;
+  // Closes expired idle connections even when the pool is not used (a timer on the loop the
+  // pool runs on, armed only while idle connections exist).
+  callback_handle sweep_;
+  bool sweep_armed_ = false;
 };
 
 }  // namespace eddy::http
