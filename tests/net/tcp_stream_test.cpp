@@ -58,7 +58,7 @@ task<> serve(tcp_listener& l, int count) {
 }
 
 task<result<void>> send_then_half_close(tcp_stream& s, std::string_view data) {
-  if (auto r = co_await s.write(data); !r) co_return r;
+  if (auto r = co_await s.write(data); !r) co_return r.error();
   co_return s.shutdown_write();
 }
 

@@ -103,15 +103,6 @@ task<result<tcp_stream>> tcp_stream::connect(std::string host, std::uint16_t por
   co_return last;
 }
 
-task<result<void>> tcp_stream::write(std::span<const char> buf) {
-  while (!buf.empty()) {
-    auto n = co_await write_some(buf);
-    if (!n) co_return n.error();
-    buf = buf.subspan(*n);
-  }
-  co_return result<void>{};
-}
-
 task<result<void>> tcp_stream::writev(std::span<const std::span<const char>> bufs) {
   // Copy the small descriptor array so partially written buffers can be trimmed.
   std::vector<std::span<const char>> rest(bufs.begin(), bufs.end());

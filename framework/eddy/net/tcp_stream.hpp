@@ -80,8 +80,20 @@ class tcp_stream {
                         [fd = fd_of(), bufs] { return detail::sock_sendv(fd, bufs); });
   }
   /// Writes all of `buf`, awaiting socket-buffer space as needed (asyncio's write + drain).
-  /// On error, the bytes already written are lost to the caller; the stream should be closed.
-  task<result<void>> write(std::span<const char> buf);
+  /// Yields `buf.size()` once everything was handed to the kernel. An awaiter, not a
+  /// coroutine: no allocation, and a write that completes at once does not suspend. On error
+  /// the bytes already written are not reported; the stream should be closed.
+  auto write(std::span<const char> buf) {
+    return io_operation(reg(), io_direction::write,
+                        [fd = fd_of(), rest = buf, total = buf.size()]() mutable -> result<std::size_t> {
+                          while (!rest.empty()) {
+                            auto n = detail::sock_send(fd, rest);
+                            if (!n) return n;  // EAGAIN parks; the retry continues from `rest`
+                            rest = rest.subspan(*n);
+                          }
+                          return total;
+                        });
+  }
   /// Writes every buffer of `bufs` in order with as few system calls as possible.
   task<result<void>> writev(std::span<const std::span<const char>> bufs);
 
