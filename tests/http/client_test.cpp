@@ -68,6 +68,13 @@ void add_routes(http::app& app) {
   app.post("/see-other", [](http::request&) -> task<http::response> {
     co_return http::response::redirect("/echo", 303);
   });
+  app.post("/moved", [](http::request&) -> task<http::response> {
+    co_return http::response::redirect("/echo", 301);
+  });
+  app.get("/slow/<n:int>", [](http::request& req) -> task<http::response> {
+    co_await eddy::sleep_for(5ms);
+    co_return http::response::text(std::to_string(req.param<int>("n")));
+  });
   app.post("/temporary", [](http::request&) -> task<http::response> {
     co_return http::response::redirect("/echo?kept=1", 307);
   });
@@ -210,6 +217,8 @@ TEST(Client, FollowsRedirectChainsWithHistory) {
       // 303 turns POST into GET without the body; 307 keeps both.
       auto see = co_await c.post(srv.base() + "/see-other", [] { return http::request_options{.body = "payload"}; }());
       { auto got = co_await text_of(see); EXPECT_EQ(got, "GET|-|||-"); }
+      auto moved = co_await c.post(srv.base() + "/moved", [] { return http::request_options{.body = "payload"}; }());
+      { auto got = co_await text_of(moved); EXPECT_EQ(got, "GET|-|||-"); }
       auto tmp = co_await c.post(srv.base() + "/temporary", [] { return http::request_options{.body = "payload"}; }());
       { auto got = co_await text_of(tmp); EXPECT_EQ(got, "POST|application/octet-stream|kept=1|payload|-"); }
       EXPECT_EQ(c.pool().opened_total(), 1u);
@@ -612,5 +621,48 @@ TEST(Client, AQueuedRequestThatTimesOutGivesUpItsPlaceInLine) {
       EXPECT_EQ(c.pool().open(), 0u);
     }
     co_await srv.stop();
+  }());
+}
+
+task<void> fetch_into(http::client& c, std::string u, std::vector<std::string>& order) {
+  auto r = co_await c.get(u);
+  order.push_back(co_await text_of(r));
+}
+
+TEST(Client, QueuedRequestsAreServedInArrivalOrder) {
+  eddy::test::run_real([]() -> task<void> {
+    http::app app("t");
+    add_routes(app);
+    local_app srv(app);
+    {
+      http::client c({.max_per_host = 1});
+      std::vector<std::string> order;
+      std::vector<task<void>> all;
+      for (int i = 1; i <= 5; ++i) all.push_back(fetch_into(c, srv.base() + "/slow/" + std::to_string(i), order));
+      co_await eddy::when_all(std::move(all));
+      EXPECT_EQ(order, (std::vector<std::string>{"1", "2", "3", "4", "5"}));
+      EXPECT_EQ(c.pool().opened_total(), 1u);
+    }
+    co_await srv.stop();
+  }());
+}
+
+TEST(Client, TheTotalLimitClosesAnIdleConnectionOfAnotherOrigin) {
+  eddy::test::run_real([]() -> task<void> {
+    http::app app("t");
+    add_routes(app);
+    local_app one(app);
+    local_app two(app);
+    {
+      http::client c({.max_connections = 1});
+      auto a = co_await c.get(one.base() + "/hello");
+      { auto got = co_await text_of(a); EXPECT_EQ(got, "hello"); }
+      auto b = co_await c.get(two.base() + "/hello");
+      { auto got = co_await text_of(b); EXPECT_EQ(got, "hello"); }
+      EXPECT_EQ(c.pool().opened_total(), 2u);
+      EXPECT_EQ(c.pool().open(), 1u);
+    }
+    co_await one.stop();
+    co_await two.stop();
   }());
 }
