@@ -115,11 +115,17 @@ class client {
 
   /// Sends `m` to `url` with `options`; see the class comment.
   task<result<client_response>> request(method m, std::string_view url, request_options options = {});
+  /// `request(method::get, ...)`.
   task<result<client_response>> get(std::string_view url, request_options options = {});
+  /// `request(method::head, ...)`: the response has no body whatever its headers say.
   task<result<client_response>> head(std::string_view url, request_options options = {});
+  /// `request(method::post, ...)`. Not idempotent: never resent once it may have left.
   task<result<client_response>> post(std::string_view url, request_options options = {});
+  /// `request(method::put, ...)`.
   task<result<client_response>> put(std::string_view url, request_options options = {});
+  /// `request(method::patch, ...)`. Not idempotent: never resent once it may have left.
   task<result<client_response>> patch(std::string_view url, request_options options = {});
+  /// `request(method::del, ...)` (DELETE).
   task<result<client_response>> del(std::string_view url, request_options options = {});
 
   /// The connection pool (for statistics: open, idle, waiting).

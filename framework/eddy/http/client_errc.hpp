@@ -49,6 +49,7 @@ enum class client_errc {
 /// The category of `client_errc`; `name()` is "eddy.http.client".
 const std::error_category& client_category() noexcept;
 
+/// Makes an `std::error_code` from a `client_errc`.
 inline std::error_code make_error_code(client_errc e) noexcept {
   return {static_cast<int>(e), client_category()};
 }

@@ -22,14 +22,18 @@ namespace eddy::http {
 struct body_chunk {
   /// The bytes; valid until the next `next()` call or the response's destruction.
   std::string_view bytes;
+  /// Why the body stopped early, or empty (end of body, or bytes present).
   std::error_code error;
   explicit operator bool() const noexcept { return !bytes.empty(); }
 };
 
 /// A response that was redirected away from: where it came from and its status.
 struct redirect_hop {
+  /// The URL that answered with the redirect.
   http::url url;
+  /// 301, 302, 303, 307 or 308.
   int status = 0;
+  /// The redirect response's header fields (`Location`, `Set-Cookie`, ...).
   http::headers headers;
 };
 
@@ -71,12 +75,16 @@ class client_response {
     bool keep_alive_ = false;
   };
 
+  /// An empty response (status 0, no body); real ones come from `http::client`.
   client_response() = default;
   client_response(client_response&&) noexcept = default;
   client_response& operator=(client_response&&) noexcept = default;
 
+  /// The status code (200, 404, ...).
   int status() const noexcept { return status_; }
+  /// The reason phrase as sent ("OK"); may be empty.
   const std::string& reason() const noexcept { return reason_; }
+  /// The response's header fields, in arrival order.
   const http::headers& headers() const noexcept { return headers_; }
   /// 0 for HTTP/1.0, 1 for HTTP/1.1.
   int version_minor() const noexcept { return version_minor_; }

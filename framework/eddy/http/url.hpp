@@ -25,6 +25,7 @@ using query_params = std::vector<std::pair<std::string, std::string>>;
 /// but never sent.
 class url {
  public:
+  /// An empty URL (no scheme or host); parse one with `url::parse`.
   url() = default;
 
   /// Parses `text`. Fails with `std::errc::invalid_argument` for a missing scheme or host, a
@@ -36,6 +37,7 @@ class url {
   /// relative path) against this URL (RFC 3986 5.2, dot segments removed).
   result<url> resolve(std::string_view reference) const;
 
+  /// Lower-cased scheme ("http", "https").
   const std::string& scheme() const noexcept { return scheme_; }
   /// `user[:password]` as written (still percent-encoded), or "".
   const std::string& userinfo() const noexcept { return userinfo_; }
@@ -49,6 +51,7 @@ class url {
   const std::string& path() const noexcept { return path_; }
   /// Encoded query without '?', or "".
   const std::string& query() const noexcept { return query_; }
+  /// The fragment without '#', or "" (never sent to servers).
   const std::string& fragment() const noexcept { return fragment_; }
 
   /// True for the scheme's default port (then `Host` and `str()` omit it).
