@@ -233,3 +233,32 @@ TEST(TcpStream, WorksOverUnixDomainSockets) {
     ::unlink(path.c_str());
   }());
 }
+
+TEST(TcpStream, HappyEyeballsMovesOnFromAStalledAddress) {
+  run_real([]() -> task<> {
+    // A listener whose accept queue is full and never drained: further SYNs are dropped, so a
+    // connect to it stalls (like an unreachable IPv6 route).
+    tcp_listener stalled(address::ipv4_loopback(0), {.backlog = 0});
+    std::vector<tcp_stream> fillers;
+    for (int i = 0; i < 4; ++i) {
+      auto f = co_await tcp_stream::connect(stalled.local_address(), {.timeout = std::chrono::milliseconds(200)});
+      if (f) fillers.push_back(std::move(*f));
+    }
+    tcp_listener good(address::ipv6_loopback(0));
+    auto accepted = eddy::spawn(eddy::as_task(good.accept()));
+    std::vector<address> candidates{stalled.local_address(), good.local_address()};
+    auto c = co_await tcp_stream::connect(candidates, {.timeout = std::chrono::seconds(5),  // all of it for a sequential try
+                                                       .attempt_delay = std::chrono::milliseconds(50)});
+    EXPECT_TRUE(c) << c.error().message();
+    if (c) EXPECT_EQ(*c->peer_address(), good.local_address());
+    auto s = std::move(co_await accepted);
+    EXPECT_TRUE(s);
+  }());
+}
+
+TEST(TcpStream, ConnectToNoCandidatesReportsHostNotFound) {
+  run_real([]() -> task<> {
+    auto c = co_await tcp_stream::connect(std::vector<address>{});
+    EXPECT_EQ(c.error(), errc::host_not_found);
+  }());
+}

@@ -2,9 +2,14 @@
 #include "eddy/net/tcp_stream.hpp"
 
 #include <cerrno>
+#include <algorithm>
+#include <coroutine>
+#include <memory>
 #include <optional>
+#include <vector>
 
 #include "eddy/net/resolver.hpp"
+#include "eddy/runtime/spawn.hpp"
 #include "eddy/runtime/timeout.hpp"
 
 namespace eddy {
@@ -23,8 +28,76 @@ task<result<void>> wait_connected(io_registration& reg) {
   co_return co_await wait_ready(reg, io_direction::write);
 }
 
+// The Happy Eyeballs race: the connecting task parks here until an attempt finishes, the next
+// attempt is due, or the deadline passes.
+class race_wait;
+struct race {
+  race_wait* parked = nullptr;
+  void wake() noexcept;
+};
+
+class race_wait : cancel_hook {
+ public:
+  race_wait(std::shared_ptr<race> r, time_point until) noexcept : r_(std::move(r)), until_(until) {}
+  race_wait(const race_wait&) = delete;
+  ~race_wait() {
+    if (node_.queued()) loop_->remove_timer(node_);
+    if (r_->parked == this) r_->parked = nullptr;
+  }
+  bool await_ready() const noexcept { return false; }
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) {
+    loop_ = &detail::this_loop();
+    if (!arm(detail::token_of(h), &on_cancel)) {
+      cancelled_ = true;
+      return false;
+    }
+    handle_ = h;
+    r_->parked = this;
+    node_.when = until_;
+    node_.fire = &on_fire;
+    loop_->add_timer(node_);
+    return true;
+  }
+  /// False if the connecting task was cancelled.
+  bool await_resume() noexcept { return !cancelled_; }
+
+  // Every way out goes through here exactly once.
+  void wake() noexcept {
+    if (woken_) return;
+    woken_ = true;
+    disarm();
+    if (node_.queued()) loop_->remove_timer(node_);
+    if (r_->parked == this) r_->parked = nullptr;
+    loop_->schedule(handle_);
+  }
+
+ private:
+  struct node : detail::timer_node {
+    race_wait* self;
+  };
+  static void on_fire(detail::timer_node* n) noexcept { static_cast<node*>(n)->self->wake(); }
+  static void on_cancel(cancel_hook* hook) noexcept {
+    auto* self = static_cast<race_wait*>(hook);
+    self->cancelled_ = true;
+    self->wake();
+  }
+  std::shared_ptr<race> r_;
+  time_point until_;
+  event_loop* loop_ = nullptr;
+  std::coroutine_handle<> handle_;
+  node node_{{}, this};
+  bool cancelled_ = false;
+  bool woken_ = false;
+};
+
+void race::wake() noexcept {
+  if (parked) parked->wake();
+}
+
 // RFC 8305 section 4: alternate address families, starting with the first one returned.
 std::vector<address> interleave(std::vector<address> in) {
+  if (in.empty()) return in;
   std::vector<address> first, second;
   for (auto& a : in) (a.family() == in.front().family() ? first : second).push_back(a);
   std::vector<address> out;
@@ -86,21 +159,63 @@ task<result<tcp_stream>> tcp_stream::connect(std::string host, std::uint16_t por
   auto resolved = co_await move_on_after(options.timeout, resolver::resolve(std::move(host), port));
   if (!resolved) co_return errc::timed_out;
   if (!*resolved) co_return resolved->error();
-  auto addresses = interleave(std::move(**resolved));
+  options.timeout = std::chrono::ceil<std::chrono::milliseconds>(deadline - loop.now());
+  co_return co_await connect(interleave(std::move(**resolved)), options);
+}
+
+task<result<tcp_stream>> tcp_stream::connect(std::vector<address> addresses, connect_options options) {
+  if (addresses.empty()) co_return errc::host_not_found;
+  if (addresses.size() == 1) co_return co_await connect(addresses.front(), options);
+  auto& loop = detail::this_loop();
+  const time_point deadline = loop.now() + options.timeout;
+
+  auto r = std::make_shared<race>();
+  std::vector<join_handle<result<tcp_stream>>> attempts;
+  // Whatever way we leave (success, failure, timeout, cancellation), the losers are cancelled.
+  struct cancel_losers {
+    std::vector<join_handle<result<tcp_stream>>>& attempts;
+    ~cancel_losers() {
+      for (auto& h : attempts) {
+        if (h.valid()) h.cancel();
+      }
+    }
+  } guard{attempts};
   std::error_code last = make_error_code(errc::host_not_found);
-  for (std::size_t i = 0; i < addresses.size(); ++i) {
-    const auto remaining = std::chrono::ceil<std::chrono::milliseconds>(deadline - loop.now());
-    if (remaining <= std::chrono::milliseconds::zero()) co_return errc::timed_out;
-    connect_options attempt = options;
-    // With more addresses left, one unresponsive address must not eat the whole budget.
-    attempt.timeout = i + 1 < addresses.size() ? std::min(remaining, options.attempt_timeout)
-                                               : remaining;
-    auto s = co_await connect(addresses[i], attempt);
-    if (s) co_return std::move(*s);
-    last = s.error();
-    if (last == errc::operation_canceled) co_return last;
+  std::size_t next = 0;
+  time_point next_start = loop.now();
+  for (;;) {
+    bool running = false;
+    for (auto& h : attempts) {
+      if (!h.valid()) continue;
+      if (!h.done()) {
+        running = true;
+        continue;
+      }
+      result<tcp_stream> outcome = errc::operation_canceled;
+      try {
+        outcome = std::move(h.result());
+      } catch (...) {
+        outcome = errc::operation_canceled;
+      }
+      h = {};
+      if (outcome) co_return std::move(*outcome);
+      last = outcome.error();
+    }
+    const time_point now = loop.now();
+    if (now >= deadline) co_return errc::timed_out;
+    if (next < addresses.size() && (!running || now >= next_start)) {
+      connect_options attempt = options;
+      attempt.timeout = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
+      attempts.push_back(spawn(connect(addresses[next], attempt)));
+      attempts.back().add_done_callback([r] { r->wake(); });
+      ++next;
+      next_start = now + options.attempt_delay;
+      continue;
+    }
+    if (!running) co_return last;
+    const time_point until = next < addresses.size() ? std::min(next_start, deadline) : deadline;
+    if (!co_await race_wait(r, until)) co_return errc::operation_canceled;
   }
-  co_return last;
 }
 
 task<result<void>> tcp_stream::writev(std::span<const std::span<const char>> bufs) {

@@ -7,6 +7,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "eddy/core/result.hpp"
 #include "eddy/core/task.hpp"
@@ -23,9 +24,10 @@ struct connect_options {
   /// Limit for the whole connect: resolution plus every attempt. Exceeding it yields
   /// `errc::timed_out`.
   std::chrono::milliseconds timeout{std::chrono::seconds(30)};
-  /// While more addresses remain, one attempt may take at most this long before the next
-  /// address is tried (a stalled IPv6 route must not eat the whole `timeout`).
-  std::chrono::milliseconds attempt_timeout{std::chrono::seconds(2)};
+  /// Happy Eyeballs (RFC 8305 "Connection Attempt Delay"): when a host has several
+  /// addresses, the next one is tried after this long while the previous attempts keep
+  /// going; the first to connect wins and the others are cancelled.
+  std::chrono::milliseconds attempt_delay{250};
   /// TCP_NODELAY on the connected socket (on by default: eddy writes whole messages).
   bool no_delay = true;
 };
@@ -53,12 +55,16 @@ class tcp_stream {
   static result<tcp_stream> adopt(unique_fd fd);
 
   /// Connects to `host`:`port` (open_connection). A numeric host is used as is; a name is
-  /// resolved with `resolver` and every address is tried in turn, IPv6 and IPv4 interleaved
-  /// (RFC 8305 order), until one accepts. Completes on the calling task's loop. Errors:
+  /// resolved with `resolver` and its addresses are raced Happy-Eyeballs style (RFC 8305):
+  /// families interleaved, a new attempt every `attempt_delay` or as soon as one fails, the
+  /// first success wins and the other attempts are cancelled. Completes on the calling task's loop. Errors:
   /// `errc::host_not_found`, `errc::timed_out`, the last attempt's OS error
   /// (`connection_refused`, ...), or `errc::operation_canceled`.
   static task<result<tcp_stream>> connect(std::string host, std::uint16_t port,
                                           connect_options options = {});
+  /// Races connections to `candidates` in the given order, Happy-Eyeballs style (see above),
+  /// for callers that resolved names themselves. No candidates: `errc::host_not_found`.
+  static task<result<tcp_stream>> connect(std::vector<address> candidates, connect_options options = {});
   /// Connects to one address (IPv4, IPv6 or a Unix path) with `options.timeout`.
   static task<result<tcp_stream>> connect(address to, connect_options options = {});
 
