@@ -1058,7 +1058,9 @@ TEST_F(Server, DoesNotBufferEveryPipelinedResponseForAClientThatDoesNotRead) {
     ASSERT_TRUE(r) << i;
     ASSERT_EQ(r->body.size(), 4u * 1024 * 1024);
   }
-  if (rss_is_meaningful) EXPECT_LT(max_rss_kib() - before, 128 * 1024) << "KiB of extra peak memory";
+  if (rss_is_meaningful) {
+    EXPECT_LT(max_rss_kib() - before, 128 * 1024) << "KiB of extra peak memory";
+  }
 }
 
 TEST_F(Server, DecodesThePathBeforeRouting) {
