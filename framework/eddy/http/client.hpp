@@ -63,6 +63,11 @@ struct client_options {
 
 /// What to send besides the method and URL. At most one of `body`, `json`, `form` is used
 /// (in that order of precedence); each sets a default Content-Type.
+///
+/// GCC 12 rejects a braced list of strings inside a `co_await` expression ("array used as
+/// initializer"), so with `headers`, `form` or `query` lists build the options as a named
+/// variable first: `request_options o{.headers = {{"Accept", "text/plain"}}};
+/// co_await c.get(u, std::move(o));`.
 struct request_options {
   /// Extra header fields (`Host` and `Content-Length` are computed).
   http::headers headers{};
