@@ -28,7 +28,7 @@ namespace eddy::test {
 struct memory_stream_options {
   /// Sizes of successive reads, used in turn and then repeated (e.g. {1} delivers one byte per
   /// read; {3, 1, 7} cycles). Empty: a read returns everything available up to the buffer.
-  std::vector<std::size_t> read_chunks;
+  std::vector<std::size_t> read_chunks{};
   /// The N-th operation on this end (reads and writes counted together, starting at 1)
   /// fails with `fail_error`, like Boost.Beast's `test::fail_count`; 0 never fails.
   std::size_t fail_at = 0;

@@ -76,6 +76,27 @@ class buffered_writer {
   /// Writes everything buffered. Completes when the stream accepted it all.
   task<result<void>> flush() { co_return co_await drain_to(0); }
 
+  /// Flushes, then closes the stream if it has a `close()` (asyncio's `close` +
+  /// `wait_closed`). The stream is closed even if the flush failed; the flush error is
+  /// returned.
+  task<result<void>> close() {
+    auto flushed = co_await flush();
+    if constexpr (requires { stream_->close(); }) stream_->close();
+    co_return flushed;
+  }
+
+  /// Drops the buffered bytes and resets the stream if it has an `abort()` (RST for TCP),
+  /// else closes it.
+  void abort() noexcept {
+    buf_.clear();
+    sent_ = 0;
+    if constexpr (requires { stream_->abort(); }) {
+      stream_->abort();
+    } else if constexpr (requires { stream_->close(); }) {
+      stream_->close();
+    }
+  }
+
   /// Flushes, then half-closes the stream if it supports `shutdown_write()`.
   task<result<void>> shutdown_write() {
     if (auto r = co_await flush(); !r) co_return r;

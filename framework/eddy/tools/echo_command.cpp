@@ -38,7 +38,7 @@ using namespace std::chrono_literals;
 struct server_state {
   const echo_options& options;
   std::atomic<std::size_t> connections{0};
-  std::optional<tls_context> tls;
+  std::optional<tls_context> tls{};
 };
 
 // Loop-thread state of one worker; `loop` and `done` are read by the main thread.
