@@ -137,6 +137,10 @@ TEST(Client, SendsBodiesJsonFormsQueriesAndEveryMethod) {
       }
       auto auth = co_await c.get("http://me:s%20cret@127.0.0.1:" + srv.base().substr(17) + "/echo");
       { auto got = co_await text_of(auth); EXPECT_EQ(got, "GET|-|||Basic bWU6cyBjcmV0"); }
+      // The URL is copied when the task is made: storing it before awaiting is safe.
+      auto pending = c.get(srv.base() + "/hello");
+      auto stored = co_await std::move(pending);
+      { auto got = co_await text_of(stored); EXPECT_EQ(got, "hello"); }
       auto bad = co_await c.get(u, [] { return http::request_options{.headers = {{"X-Evil", "a\r\nInjected: 1"}}}; }());
       EXPECT_EQ(bad.error(), client_errc::invalid_header);
       // All of that went over one keep-alive connection.

@@ -118,6 +118,7 @@ task<body_chunk> client_response::body_reader::next() {
     if (!c) co_return fail(errc::not_connected);
     if (next_piece_ < pieces_.size()) {
       auto piece = pieces_[next_piece_++];
+      if (piece.length == 0) continue;  // an empty chunk would read as the end of the body
       received_ += piece.length;
       co_return body_chunk{piece.in(c->buf.data()), {}};
     }
@@ -229,22 +230,22 @@ client::client(client_options options)
 client::~client() = default;
 
 task<result<client_response>> client::get(std::string_view u, request_options o) {
-  return request(method::get, u, std::move(o));
+  return request(method::get, std::string(u), std::move(o));
 }
 task<result<client_response>> client::head(std::string_view u, request_options o) {
-  return request(method::head, u, std::move(o));
+  return request(method::head, std::string(u), std::move(o));
 }
 task<result<client_response>> client::post(std::string_view u, request_options o) {
-  return request(method::post, u, std::move(o));
+  return request(method::post, std::string(u), std::move(o));
 }
 task<result<client_response>> client::put(std::string_view u, request_options o) {
-  return request(method::put, u, std::move(o));
+  return request(method::put, std::string(u), std::move(o));
 }
 task<result<client_response>> client::patch(std::string_view u, request_options o) {
-  return request(method::patch, u, std::move(o));
+  return request(method::patch, std::string(u), std::move(o));
 }
 task<result<client_response>> client::del(std::string_view u, request_options o) {
-  return request(method::del, u, std::move(o));
+  return request(method::del, std::string(u), std::move(o));
 }
 
 task<result<connection_pool::lease>> client::open(const url& u, bool fresh_only,
@@ -375,7 +376,7 @@ task<result<client_response>> client::send_once(const url& u, method m, const ht
   }
 }
 
-task<result<client_response>> client::request(method m, std::string_view text, request_options o) {
+task<result<client_response>> client::request(method m, std::string text, request_options o) {
   auto parsed = url::parse(text);
   if (!parsed) co_return make_error_code(client_errc::invalid_url);
   url u = std::move(*parsed);

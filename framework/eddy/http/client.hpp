@@ -118,8 +118,9 @@ class client {
   client(const client&) = delete;
   client& operator=(const client&) = delete;
 
-  /// Sends `m` to `url` with `options`; see the class comment.
-  task<result<client_response>> request(method m, std::string_view url, request_options options = {});
+  /// Sends `m` to `url` with `options`; see the class comment. The URL is copied at the call,
+  /// so the task may be stored or spawned before it runs.
+  task<result<client_response>> request(method m, std::string url, request_options options = {});
   /// `request(method::get, ...)`.
   task<result<client_response>> get(std::string_view url, request_options options = {});
   /// `request(method::head, ...)`: the response has no body whatever its headers say.
