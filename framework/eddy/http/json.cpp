@@ -18,13 +18,15 @@ json convert(simdjson::dom::element e) {
   switch (e.type()) {
     case element_type::ARRAY: {
       json::array_t a;
-      for (auto item : e.get_array().value_unsafe()) a.push_back(convert(item));
+      // Keep the array itself alive: the range must not refer into a temporary result.
+      simdjson::dom::array arr = e.get_array().value_unsafe();
+      for (auto item : arr) a.push_back(convert(item));
       return json(std::move(a));
     }
     case element_type::OBJECT: {
       json::object_t o;
-      for (auto field : e.get_object().value_unsafe())
-        o.emplace_back(std::string(field.key), convert(field.value));
+      simdjson::dom::object obj = e.get_object().value_unsafe();
+      for (auto field : obj) o.emplace_back(std::string(field.key), convert(field.value));
       return json(std::move(o));
     }
     case element_type::INT64: return json(e.get_int64().value_unsafe());
