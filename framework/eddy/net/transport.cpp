@@ -135,6 +135,7 @@ void transport::read_ready() {
     if (*n == 0) {
       if (reg_.is_open()) reg_.state().reader = nullptr;
       paused_ = true;  // nothing more to read
+      eof_received_ = true;
       if (!protocol_->eof_received()) close();
       return;
     }
@@ -212,7 +213,7 @@ void transport::pause_reading() noexcept {
 }
 
 void transport::resume_reading() {
-  if (!paused_ || closing_ || finished_) return;
+  if (!paused_ || closing_ || finished_ || eof_received_) return;
   paused_ = false;
   arm_reader();
   // Readiness reported while paused was dropped (edge-triggered): look again.

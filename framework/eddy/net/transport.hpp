@@ -98,6 +98,7 @@ class transport {
   bool paused_ = false;
   bool closing_ = false;
   bool eof_pending_ = false;  // write_eof requested
+  bool eof_received_ = false; // the peer half-closed: nothing more to read
   bool finished_ = false;
   bool writing_paused_ = false;
   callback_handle read_again_;
