@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka_mock.h>
 
+#include <eddy/core/when_all.hpp>
+
 #include <string>
 #include <vector>
 
