@@ -1007,6 +1007,27 @@ TEST_F(Server, SendsALargeResponseToASlowReader) {
   EXPECT_EQ(next->body, "2");
 }
 
+TEST_F(Server, SurvivesALongRunOfPipelinedRequestsThatNeverLetItSuspend) {
+  // Requests keep arriving faster than they are answered, so every read and write completes
+  // at once; the connection must not nest deeper with each request (stack overflow).
+  constexpr int count = 30000;
+  client c(port());
+  std::thread sender([&] {
+    std::string batch;
+    for (int i = 0; i < 100; ++i) batch += get("/hello");
+    for (int i = 0; i < count / 100; ++i)
+      if (!c.send(batch)) return;
+  });
+  int ok = 0;
+  for (int i = 0; i < count; ++i) {
+    auto r = c.read_response();
+    if (!r) break;
+    ok += r->status == 200;
+  }
+  sender.join();
+  EXPECT_EQ(ok, count);
+}
+
 TEST_F(Server, KeepsPipelinedResponsesInOrderAroundAStreamedOne) {
   client c(port());
   ASSERT_TRUE(c.send(get("/n/1") + get("/stream") + get("/n/2")));

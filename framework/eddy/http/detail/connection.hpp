@@ -12,6 +12,7 @@
 #include "eddy/core/errors.hpp"
 #include "eddy/core/result.hpp"
 #include "eddy/core/task.hpp"
+#include "eddy/runtime/sleep.hpp"
 #include "eddy/runtime/timeout.hpp"
 #include "eddy/http/app.hpp"
 #include "eddy/http/detail/request_access.hpp"
@@ -140,7 +141,13 @@ class connection {
     // The header timeout runs from the first byte of a head to its end, not per read: a peer
     // trickling one byte at a time must not keep it from firing (slowloris).
     bool head_clock = false;
+    std::size_t turns = 0;
     for (;;) {
+      // While input is always there, every await below completes at once, and where the
+      // compiler does not turn symmetric transfer into a tail call (-O0, sanitizers) each
+      // one nests a stack frame: a busy pipelining client would overflow the stack. Going
+      // back to the loop now and then unwinds it (and lets other connections run).
+      if (++turns % 32 == 0) co_await eddy::yield();
       auto step = parser_.feed(buf_.get(), parsed, len_);
       parsed += step.consumed;
       for (auto piece : parser_.body_pieces()) body_.append(piece.in(buf_.get()));
