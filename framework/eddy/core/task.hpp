@@ -55,7 +55,19 @@ struct root_block {
   std::uint32_t refs = 0;                // join_handle + loop
   bool done = false;
   bool retrieved = false;                // result or exception observed by somebody
+  bool starting = false;                 // being run inline from an awaiter's await_suspend
 };
+
+// Symmetric transfer is safe only where GCC turns it into a tail call: -O2 and above without
+// sanitizers (ASan and TSan instrument frames and keep them). Builds at -O1 or -Og should
+// define EDDY_SYMMETRIC_TRANSFER=0.
+#ifndef EDDY_SYMMETRIC_TRANSFER
+#if defined(__OPTIMIZE__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define EDDY_SYMMETRIC_TRANSFER 1
+#else
+#define EDDY_SYMMETRIC_TRANSFER 0
+#endif
+#endif
 
 #if defined(__SANITIZE_ADDRESS__)
 #define EDDY_FRAME_CACHE 0
@@ -169,6 +181,12 @@ class task_promise_base : public cancellable_promise {
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) noexcept {
       task_promise_base& p = h.promise();
       if (p.on_done_) return p.on_done_(p);
+      if (p.root_.starting) {
+        // Finished while the awaiter is still inside its await_suspend: return there (it then
+        // continues without suspending) instead of resuming the awaiter from here.
+        p.root_.starting = false;
+        return std::noop_coroutine();
+      }
       if (p.continuation_) return p.continuation_;
       return std::noop_coroutine();
     }
@@ -300,6 +318,9 @@ class [[nodiscard]] task {
     }
 
     bool await_ready() const noexcept { return false; }
+#if EDDY_SYMMETRIC_TRANSFER
+    // Symmetric transfer: the task runs in place of the awaiter and, when it finishes, hands
+    // control straight back (a tail call: constant stack for any chain or loop of awaits).
     template <class P>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<P> caller) noexcept {
       auto& p = coro_.promise();
@@ -307,6 +328,24 @@ class [[nodiscard]] task {
       p.token_ = detail::token_of(caller);
       return coro_;
     }
+#else
+    // Without guaranteed tail calls (GCC at -O0/-O1 or with sanitizers) symmetric transfer
+    // nests a stack frame per transfer, and a loop awaiting tasks that finish at once (a server
+    // answering pipelined requests) would grow the stack without bound. So the task runs inline
+    // from here; if it completes without suspending, the awaiter goes on without suspending,
+    // and only a task that did suspend resumes its awaiter at the end.
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> caller) noexcept {
+      auto& p = coro_.promise();
+      p.continuation_ = caller;
+      p.token_ = detail::token_of(caller);
+      p.root_.starting = true;
+      coro_.resume();
+      if (!p.root_.starting) return false;  // completed inline
+      p.root_.starting = false;
+      return true;
+    }
+#endif
     T await_resume() {
       if constexpr (std::is_void_v<T> || std::is_reference_v<T>) {
         return coro_.promise().get();

@@ -102,9 +102,9 @@ class [[nodiscard]] tcp_listener::accept_awaiter {
     return true;
   }
   template <class P>
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<P> h) {
+  auto await_suspend(std::coroutine_handle<P> h) {
     slow_.emplace(listener_->accept_slow().operator co_await());
-    return slow_->await_suspend(h);
+    return slow_->await_suspend(h);  // whatever the task awaiter returns (handle or bool)
   }
   result<tcp_stream> await_resume() {
     if (ready_) return std::move(*ready_);

@@ -164,14 +164,13 @@ callback_handle event_loop::call_at(time_point when, unique_function<void()> fn)
 }
 
 void event_loop::post(unique_function<void()> fn) {
-  bool was_empty;
-  {
-    std::lock_guard lock(posted_->mutex);
-    was_empty = posted_->items.empty();
-    posted_->items.push_back(std::move(fn));
-    posted_->pending.store(true, std::memory_order_release);
-  }
-  // One wake-up per batch: the loop drains the whole queue when it wakes.
+  std::lock_guard lock(posted_->mutex);
+  const bool was_empty = posted_->items.empty();
+  posted_->items.push_back(std::move(fn));
+  posted_->pending.store(true, std::memory_order_release);
+  // One wake-up per batch: the loop drains the whole queue when it wakes. Woken under the
+  // lock: once the loop can run this function (which may end with the loop destroyed), the
+  // posting thread no longer touches the loop.
   if (was_empty) reactor_.wake();
 }
 

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+#include "eddy/http/json.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+using eddy::http::json;
+
+TEST(Json, BuildsAndSerializesInInsertionOrder) {
+  json v{{"b", 1}, {"a", json::array({true, nullptr, 2.5, "x"})}, {"o", json::object()}};
+  EXPECT_EQ(v.dump(), R"({"b":1,"a":[true,null,2.5,"x"],"o":{}})");
+}
+
+TEST(Json, EscapesStringsPerRfc8259) {
+  json v(std::string("quote\" back\\ nl\n tab\t ctl\x01 utf8 \xC3\xA9"));
+  EXPECT_EQ(v.dump(), "\"quote\\\" back\\\\ nl\\n tab\\t ctl\\u0001 utf8 \xC3\xA9\"");
+}
+
+TEST(Json, NonFiniteNumbersBecomeNull) {
+  json v = json::array({std::numeric_limits<double>::infinity(), std::nan("")});
+  EXPECT_EQ(v.dump(), "[null,null]");
+}
+
+TEST(Json, ParsesNestedDocuments) {
+  json v = json::parse(R"({"id": 7, "tags": ["a", "b"], "price": 1.5, "ok": true, "none": null,
+                           "big": 18446744073709551615, "nested": {"k": "v"}})");
+  ASSERT_TRUE(v.is_object());
+  EXPECT_EQ(v.find("id")->as_int(), 7);
+  EXPECT_EQ(v.find("tags")->as_array().size(), 2u);
+  EXPECT_EQ(v.find("tags")->as_array()[1].as_string(), "b");
+  EXPECT_DOUBLE_EQ(v.find("price")->as_double(), 1.5);
+  EXPECT_TRUE(v.find("ok")->as_bool());
+  EXPECT_TRUE(v.find("none")->is_null());
+  EXPECT_TRUE(v.find("big")->is_double());
+  EXPECT_EQ(v.find("nested")->find("k")->as_string(), "v");
+  EXPECT_EQ(v.find("missing"), nullptr);
+}
+
+TEST(Json, RoundTripsThroughDump) {
+  std::string text = R"({"a":[1,2,{"b":"c\"d"}],"e":-3})";
+  EXPECT_EQ(json::parse(text).dump(), text);
+}
+
+TEST(Json, InvalidInputThrowsAParseErrorNamingTheProblem) {
+  for (const char* bad : {"", "{", "[1,]", "{\"a\" 1}", "nul", "\"\xff\"", "01"}) {
+    EXPECT_THROW(json::parse(bad), eddy::http::json_parse_error) << bad;
+  }
+}
+
+TEST(Json, WrongTypeAccessThrows) {
+  json v = json::parse("[1]");
+  EXPECT_THROW(v.as_string(), std::invalid_argument);
+  EXPECT_THROW(v.as_object(), std::invalid_argument);
+}
