@@ -39,7 +39,7 @@ fs::path examples_dir() {
   return self.parent_path().parent_path() / "examples";
 }
 
-fs::path scripts_dir() { return fs::path(__FILE__).parent_path(); }
+fs::path scripts_dir() { return fs::path(EDDY_SOURCE_DIR) / "tests" / "integration"; }
 
 std::string quote(const std::string& s) {
   std::string out = "'";
