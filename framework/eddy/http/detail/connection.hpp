@@ -17,6 +17,7 @@
 #include "eddy/http/app.hpp"
 #include "eddy/http/detail/request_access.hpp"
 #include "eddy/http/detail/wire.hpp"
+#include "eddy/http/headers.hpp"
 #include "eddy/http/parser.hpp"
 #include "eddy/http/request.hpp"
 #include "eddy/http/response.hpp"
@@ -239,6 +240,16 @@ class connection {
   task<bool> respond() {
     const message_head& head = parser_.head();
     std::string_view target = head.target.in(buf_.get());
+    // Absolute form ("GET http://host/p HTTP/1.1"): servers must accept it (RFC 9112 3.2.2);
+    // the path is what follows the authority.
+    for (std::string_view scheme : {std::string_view("http://"), std::string_view("https://")}) {
+      if (target.size() > scheme.size() && iequals(target.substr(0, scheme.size()), scheme)) {
+        auto slash = target.find_first_of("/?", scheme.size());
+        target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+        if (!target.empty() && target.front() == '?') target = {};  // "http://h?q": no path
+        break;
+      }
+    }
     std::string_view raw_path = target.substr(0, target.find('?'));
     std::string_view query = raw_path.size() < target.size() ? target.substr(raw_path.size() + 1) : std::string_view{};
     bool keep = head.keep_alive && !server_.draining;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <ctime>
 
+#include "eddy/http/headers.hpp"
 #include "eddy/http/status.hpp"
 
 namespace eddy::http::detail {
@@ -70,6 +71,9 @@ void write_head(std::string& out, const response& r, std::size_t body_size, bool
     out += "\r\n";
   }
   for (const auto& [name, value] : r.headers()) {
+    // Framing is the server's: a handler's own Content-Length or Transfer-Encoding would
+    // contradict the one written above (and desynchronise the client).
+    if (iequals(name, "content-length") || iequals(name, "transfer-encoding")) continue;
     out += name;
     out += ": ";
     out += value;
