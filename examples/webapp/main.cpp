@@ -67,6 +67,13 @@ int main(int argc, char** argv) {
     co_return response::json({{"id", req.param<std::int64_t>("id")}, {"name", "user " + req.param<std::string>("id")}});
   }, {.name = "user"});
 
+  app.post("/upload", [](request& req) -> task<response> {
+    http::json parts = http::json::array();
+    for (const auto& part : req.multipart()) {
+      parts.push_back({{"name", part.name}, {"filename", part.filename}, {"bytes", part.data.size()}});
+    }
+    co_return response::json({{"parts", std::move(parts)}});
+  });
   app.get("/stream", [](request& req) -> task<response> {
     auto& out = req.stream(200, "text/plain; charset=utf-8");
     for (int i = 1; i <= 10; ++i) co_await out.write("line " + std::to_string(i) + "\n");

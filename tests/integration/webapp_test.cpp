@@ -181,4 +181,15 @@ TEST_F(Webapp, StopsPromptlyOnSigtermWithIdleKeepAliveConnectionsOpen) {
   for (int fd : fds) ::close(fd);
 }
 
+TEST_F(Webapp, AcceptsMultipartUploadsFromCurl) {
+  if (!have("curl --version")) GTEST_SKIP() << "curl is not installed";
+  auto r = sh("printf 'abcdef' > /tmp/eddy-upload-test.bin && curl -sf -F title=hello "
+              "-F 'file=@/tmp/eddy-upload-test.bin;filename=../x.bin' " + quote(app.url() + "/upload"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, R"({"parts":[{"name":"title","filename":"","bytes":5},{"name":"file","filename":"x.bin","bytes":6}]})");
+  auto bad = sh("curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: multipart/form-data; boundary=zz' "
+                "--data-binary 'not multipart' " + quote(app.url() + "/upload"));
+  EXPECT_EQ(bad.output, "400");
+}
+
 }  // namespace

@@ -61,6 +61,17 @@ std::optional<std::string> request::form(std::string_view name) const {
   return find_pair(body_, name);
 }
 
+std::vector<form_part> request::multipart() const {
+  auto type = header("Content-Type");
+  auto boundary = type ? multipart_boundary(*type) : std::nullopt;
+  if (!boundary) throw error(415, "expected a multipart/form-data body with a boundary");
+  try {
+    return parse_multipart(body_, *boundary);
+  } catch (const multipart_error& e) {
+    throw error(400, e.what());
+  }
+}
+
 std::optional<std::string_view> request::cookie(std::string_view name) const noexcept {
   for (const auto& h : head_->headers) {
     if (!iequals(h.name.in(base_), "cookie")) continue;

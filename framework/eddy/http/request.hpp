@@ -16,6 +16,7 @@
 #include "eddy/http/error.hpp"
 #include "eddy/http/json.hpp"
 #include "eddy/http/method.hpp"
+#include "eddy/http/multipart.hpp"
 #include "eddy/http/parser.hpp"
 #include "eddy/http/router.hpp"
 
@@ -63,6 +64,10 @@ class request {
   std::vector<std::string> query_all(std::string_view name) const;
   /// A field of an `application/x-www-form-urlencoded` body, decoded.
   std::optional<std::string> form(std::string_view name) const;
+  /// The parts of a `multipart/form-data` body (fields and file uploads), in order; `data`
+  /// views point into the body. Throws `http::error(400)` for a malformed body and
+  /// `http::error(415)` if the body is not multipart/form-data.
+  std::vector<form_part> multipart() const;
   /// A cookie sent by the client (`Cookie` header).
   std::optional<std::string_view> cookie(std::string_view name) const noexcept;
 
