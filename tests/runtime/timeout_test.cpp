@@ -145,3 +145,16 @@ TEST(Deadline, ExpiresWhenNotPushedAndEarlierReschedulesApply) {
   };
   test::run_virtual(body());
 }
+
+TEST(Timeout, ALoopOfTimeoutsAroundWorkThatFinishesAtOnceUsesConstantStack) {
+  // 200,000 iterations would overflow the stack if each completion nested a frame (as
+  // symmetric transfer does where the compiler emits no tail call: -O0, sanitizers).
+  auto body = []() -> task<long> {
+    long sum = 0;
+    for (int i = 0; i < 200'000; ++i) {
+      sum += co_await with_timeout(1s, []() -> task<int> { co_return 1; }());
+    }
+    co_return sum;
+  };
+  EXPECT_EQ(test::run_virtual(body()), 200'000);
+}

@@ -19,80 +19,6 @@ namespace detail {
 
 enum class on_timeout { raise, give_up };
 
-/// Runs a task under a deadline: a cancellation source linked to the parent's token and a
-/// timer that cancels it. Only a cancellation that the timer caused is converted (asyncio's
-/// `timeouts.py` does the same with `uncancel()`): if the parent is cancelled too, the
-/// cancellation propagates unchanged.
-template <class T, on_timeout Mode>
-class [[nodiscard]] deadline_awaitable {
- public:
-  deadline_awaitable(time_point deadline, task<T> t) noexcept
-      : handle_(t.release()), deadline_(deadline) {}
-  deadline_awaitable(const deadline_awaitable&) = delete;
-  ~deadline_awaitable() {
-    if (timer_.queued()) loop_->remove_timer(timer_);
-    if (handle_) handle_.destroy();
-  }
-
-  bool await_ready() const noexcept { return false; }
-
-  template <class P>
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<P> parent) noexcept {
-    loop_ = &this_loop();
-    parent_ = parent;
-    parent_token_ = token_of(parent);
-    source_.link(parent_token_);
-    auto& p = handle_.promise();
-    p.token_ = source_.token();
-    p.on_done_ = &on_child_done;
-    p.done_ctx_ = this;
-    timer_.when = deadline_;
-    timer_.fire = &on_fire;
-    loop_->add_timer(timer_);
-    return handle_;
-  }
-
-  auto await_resume() {
-    auto& p = handle_.promise();
-    const bool ours = fired_ && !parent_token_.cancel_requested() && p.ended_cancelled();
-    if constexpr (Mode == on_timeout::raise) {
-      if (ours) throw timeout_error();
-      return take_value(handle_);
-    } else {
-      using V = non_void_t<T>;
-      if (ours) return std::optional<V>();
-      return std::optional<V>(take_value(handle_));
-    }
-  }
-
-  /// True if the deadline expired (whether or not the work noticed).
-  bool expired() const noexcept { return fired_; }
-
- private:
-  struct node : timer_node {
-    deadline_awaitable* self;
-  };
-  static std::coroutine_handle<> on_child_done(task_promise_base& p) noexcept {
-    auto* self = static_cast<deadline_awaitable*>(p.done_ctx_);
-    self->loop_->remove_timer(self->timer_);
-    return self->parent_;
-  }
-  static void on_fire(timer_node* n) noexcept {
-    auto* self = static_cast<node*>(n)->self;
-    self->fired_ = true;
-    self->source_.request_cancel();
-  }
-
-  std::coroutine_handle<task_promise<T>> handle_;
-  time_point deadline_;
-  event_loop* loop_ = nullptr;
-  std::coroutine_handle<> parent_;
-  cancel_token parent_token_;
-  linked_cancel_source source_;
-  node timer_{{}, this};
-  bool fired_ = false;
-};
-
 /// Runs a task shielded from the awaiting task's cancellation.
 template <class T>
 class [[nodiscard]] shield_awaitable {
@@ -114,7 +40,7 @@ class [[nodiscard]] shield_awaitable {
   std::coroutine_handle<task_promise<T>> handle_;
 };
 
-template <class T>
+template <class T, on_timeout Mode>
 class rescheduling_awaitable;
 
 }  // namespace detail
@@ -150,7 +76,7 @@ class deadline {
   bool expired() const noexcept { return expired_; }
 
  private:
-  template <class T>
+  template <class T, detail::on_timeout Mode>
   friend class detail::rescheduling_awaitable;
   time_point when_ = time_point::max();
   event_loop* loop_ = nullptr;
@@ -160,9 +86,13 @@ class deadline {
 
 namespace detail {
 
-/// `with_deadline`'s awaitable: like deadline_awaitable, but the timer re-reads the deadline
-/// when it fires and re-arms itself if the deadline moved later.
-template <class T>
+/// Runs a task under a movable deadline: a cancellation source linked to the parent's token
+/// and a timer that cancels it. The timer re-reads the deadline when it fires and sleeps again
+/// if it moved later. Only a cancellation that the timer caused is converted (asyncio's
+/// `timeouts.py` does the same with `uncancel()`): if the parent is cancelled too, the
+/// cancellation propagates unchanged. `Mode` says whether expiry throws `timeout_error` or
+/// yields an empty optional.
+template <class T, on_timeout Mode>
 class [[nodiscard]] rescheduling_awaitable {
  public:
   rescheduling_awaitable(deadline& d, task<T> t) noexcept : handle_(t.release()), d_(&d) {}
@@ -173,8 +103,9 @@ class [[nodiscard]] rescheduling_awaitable {
     if (handle_) handle_.destroy();
   }
   bool await_ready() const noexcept { return false; }
+
   template <class P>
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<P> parent) noexcept {
+  auto await_suspend(std::coroutine_handle<P> parent) noexcept {
     loop_ = &this_loop();
     parent_ = parent;
     parent_token_ = token_of(parent);
@@ -189,13 +120,30 @@ class [[nodiscard]] rescheduling_awaitable {
     timer_.when = d_->when_;
     timer_.fire = &on_fire;
     loop_->add_timer(timer_);
-    return handle_;
+#if EDDY_SYMMETRIC_TRANSFER
+    return std::coroutine_handle<>(handle_);
+#else
+    // As in task's awaiter: run inline, and go on without suspending if the work finished.
+    starting_ = true;
+    handle_.resume();
+    if (!starting_) return false;
+    starting_ = false;
+    return true;
+#endif
   }
-  non_void_t<T> await_resume() {
+
+  auto await_resume() {
     d_->node_ = nullptr;
     auto& p = handle_.promise();
-    if (d_->expired_ && !parent_token_.cancel_requested() && p.ended_cancelled()) throw timeout_error();
-    return take_value(handle_);
+    const bool ours = d_->expired_ && !parent_token_.cancel_requested() && p.ended_cancelled();
+    if constexpr (Mode == on_timeout::raise) {
+      if (ours) throw timeout_error();
+      return take_value(handle_);
+    } else {
+      using V = non_void_t<T>;
+      if (ours) return std::optional<V>();
+      return std::optional<V>(take_value(handle_));
+    }
   }
 
  private:
@@ -205,6 +153,10 @@ class [[nodiscard]] rescheduling_awaitable {
   static std::coroutine_handle<> on_child_done(task_promise_base& p) noexcept {
     auto* self = static_cast<rescheduling_awaitable*>(p.done_ctx_);
     self->loop_->remove_timer(self->timer_);
+    if (self->starting_) {
+      self->starting_ = false;  // back to await_suspend, which continues without suspending
+      return std::noop_coroutine();
+    }
     return self->parent_;
   }
   static void on_fire(timer_node* n) noexcept {
@@ -226,6 +178,28 @@ class [[nodiscard]] rescheduling_awaitable {
   cancel_token parent_token_;
   linked_cancel_source source_;
   node timer_{{}, this};
+  bool starting_ = false;
+};
+
+/// A fixed deadline (`with_timeout`, `fail_after`, `move_on_after`): a `deadline` of its own
+/// around the rescheduling awaitable.
+template <class T, on_timeout Mode>
+class [[nodiscard]] deadline_awaitable {
+ public:
+  deadline_awaitable(time_point when, task<T> t) noexcept : own_(when), inner_(own_, std::move(t)) {}
+  deadline_awaitable(const deadline_awaitable&) = delete;
+  bool await_ready() const noexcept { return false; }
+  template <class P>
+  auto await_suspend(std::coroutine_handle<P> parent) noexcept {
+    return inner_.await_suspend(parent);
+  }
+  auto await_resume() { return inner_.await_resume(); }
+  /// True if the deadline expired (whether or not the work noticed).
+  bool expired() const noexcept { return own_.expired(); }
+
+ private:
+  deadline own_;
+  rescheduling_awaitable<T, Mode> inner_;
 };
 
 template <class D>
@@ -284,7 +258,8 @@ auto move_on_at(time_point deadline, A aw) {
 template <class A>
   requires awaitable<A>
 auto with_deadline(deadline& d, A aw) {
-  return detail::rescheduling_awaitable<await_result_t<A>>(d, as_task(std::move(aw)));
+  return detail::rescheduling_awaitable<await_result_t<A>, detail::on_timeout::raise>(
+      d, as_task(std::move(aw)));
 }
 
 /// Runs `aw` protected from the awaiting task's cancellation: it runs to completion even if the
