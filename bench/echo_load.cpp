@@ -6,7 +6,8 @@
 //   echo_load run  HOST PORT CONNECTIONS SIZE SECONDS
 //       CONNECTIONS connections each ping-pong one SIZE-byte message at a time for SECONDS;
 //       every echoed byte is compared with what was sent. Prints one line of key=value pairs:
-//       msgs, bytes, secs, msgs_per_s, mb_per_s, p50_us, p99_us, errors.
+//       msgs, bytes, secs, msgs_per_s, mb_per_s, p50_us, p99_us, errors, client_util (CPU
+//       seconds of this process per second: near 1.0 means the client is the bottleneck).
 //   echo_load idle HOST PORT CONNECTIONS
 //       Opens CONNECTIONS connections, echoes one byte on each (so the server has accepted and
 //       set each up), prints "ready" and keeps them open until stdin closes.
@@ -17,6 +18,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -175,9 +177,14 @@ int run(const sockaddr_in& addr, std::size_t n, std::size_t size, double seconds
   };
   const double p50 = pct(0.50), p99 = pct(0.99);
   const double bytes = static_cast<double>(msgs) * static_cast<double>(size);
-  std::printf("msgs=%llu bytes=%.0f secs=%.3f msgs_per_s=%.0f mb_per_s=%.2f p50_us=%.1f p99_us=%.1f errors=%llu\n",
+  rusage ru{};
+  ::getrusage(RUSAGE_SELF, &ru);
+  const double cpu = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                     static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  std::printf("msgs=%llu bytes=%.0f secs=%.3f msgs_per_s=%.0f mb_per_s=%.2f p50_us=%.1f p99_us=%.1f errors=%llu "
+              "client_util=%.2f\n",
               static_cast<unsigned long long>(msgs), bytes, secs, msgs / secs, bytes / secs / 1e6, p50, p99,
-              static_cast<unsigned long long>(errors));
+              static_cast<unsigned long long>(errors), cpu / secs);
   return 0;
 }
 

@@ -70,7 +70,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 ticks_per_s=$(getconf CLK_TCK)
 
-echo "peer size run msgs_per_s mb_per_s p50_us p99_us cpu_us_per_msg server_util" >"$out/runs.txt"
+echo "peer size run msgs_per_s mb_per_s p50_us p99_us cpu_us_per_msg server_util client_util" >"$out/runs.txt"
 echo "peer rss_before_kib rss_idle_kib idle_conns" >"$out/rss.txt"
 
 for peer in $peers; do
@@ -110,12 +110,12 @@ for peer in $peers; do
       res=$(taskset -c "$client_cpu" "$bench/echo_load" run 127.0.0.1 "$port" "$conns" "$size" "$secs")
       t1=$(cpu_ticks "$server_pid")
       echo "   $size B run $run: $res" >&2
-      # res: msgs=.. bytes=.. secs=.. msgs_per_s=.. mb_per_s=.. p50_us=.. p99_us=.. errors=..
+      # res: msgs=.. bytes=.. secs=.. msgs_per_s=.. mb_per_s=.. p50_us=.. p99_us=.. errors=.. client_util=..
       echo "$peer $size $run $res $((t1 - t0)) $ticks_per_s" | awk '{
-        for (i = 4; i <= 11; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-        cpu_s = $12 / $13
-        printf "%s %s %s %s %s %s %s %.3f %.2f\n", $1, $2, $3, v["msgs_per_s"], v["mb_per_s"],
-               v["p50_us"], v["p99_us"], cpu_s * 1e6 / v["msgs"], cpu_s / v["secs"] }' >>"$out/runs.txt"
+        for (i = 4; i <= 12; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+        cpu_s = $13 / $14
+        printf "%s %s %s %s %s %s %s %.3f %.2f %s\n", $1, $2, $3, v["msgs_per_s"], v["mb_per_s"],
+               v["p50_us"], v["p99_us"], cpu_s * 1e6 / v["msgs"], cpu_s / v["secs"], v["client_util"] }' >>"$out/runs.txt"
     done
   done
   kill "$server_pid"
@@ -124,20 +124,22 @@ for peer in $peers; do
 done
 
 echo
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (other processes share these cores: msgs/s is noisy, CPU us/msg less so)"
 status=0
 "$python" - "$out" <<'EOF' || status=$?
 import statistics, sys
 out = sys.argv[1]
 rows = [l.split() for l in open(f"{out}/runs.txt").read().splitlines()[1:]]
 med = {}
-for peer, size, run, mps, mbs, p50, p99, cpu, util in rows:
-    med.setdefault((peer, int(size)), []).append((float(mps), float(mbs), float(p50), float(p99), float(cpu), float(util)))
+for peer, size, run, mps, mbs, p50, p99, cpu, util, cutil in rows:
+    med.setdefault((peer, int(size)), []).append(
+        (float(mps), float(mbs), float(p50), float(p99), float(cpu), float(util), float(cutil)))
 def median(xs, i):
     return statistics.median(x[i] for x in xs)
 peers = list(dict.fromkeys(r[0] for r in rows))
 sizes = sorted({int(r[1]) for r in rows})
 print(f"{'server':<16} {'size':>6} {'msgs/s':>9} {'xC':>5} {'MB/s':>8} {'p50 us':>7} {'p99 us':>8}"
-      f" {'cpu us/msg':>10} {'xC':>5} {'srv cpu':>7}")
+      f" {'cpu us/msg':>10} {'xC':>5} {'srv cpu':>7} {'cli cpu':>7}")
 status = 0
 targets = {"eddy-protocol": 1.05, "eddy-streams": 1.10}
 for size in sizes:
@@ -150,7 +152,7 @@ for size in sizes:
         rm = f"{mps / median(ref, 0):5.2f}" if ref else "    -"
         rc = f"{cpu / median(ref, 4):5.2f}" if ref else "    -"
         print(f"{peer:<16} {size:>6} {mps:>9.0f} {rm} {median(xs, 1):>8.1f} {median(xs, 2):>7.0f}"
-              f" {median(xs, 3):>8.0f} {cpu:>10.2f} {rc} {median(xs, 5) * 100:>6.0f}%")
+              f" {median(xs, 3):>8.0f} {cpu:>10.2f} {rc} {median(xs, 5) * 100:>6.0f}% {median(xs, 6) * 100:>6.0f}%")
         if peer in targets and ref:
             if size in (64, 1024) and mps < 0.95 * median(ref, 0):
                 status = 1
