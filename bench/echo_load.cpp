@@ -64,18 +64,25 @@ struct connection {
   clock_type::time_point start{};
 };
 
-// Message `seq` of connection `id`: deterministic bytes, different for every message.
-void fill(std::vector<char>& buf, std::size_t id, std::uint32_t seq) {
-  std::uint32_t x = static_cast<std::uint32_t>(id) * 2654435761u ^ seq * 40503u;
+// Connection `id`'s payload: deterministic bytes, different for every connection.
+void fill(std::vector<char>& buf, std::size_t id) {
+  std::uint32_t x = static_cast<std::uint32_t>(id + 1) * 2654435761u;
   for (auto& c : buf) {
     x = x * 1103515245u + 12345u;
     c = static_cast<char>(x >> 24);
   }
 }
 
+// Message `seq`: the connection's payload with the message number in its first bytes, so
+// that stale or repeated bytes are caught too (the payload is generated once, not per message:
+// the client must stay cheaper than the servers it measures).
+void stamp(std::vector<char>& buf, std::uint32_t seq) {
+  std::memcpy(buf.data(), &seq, std::min(buf.size(), sizeof seq));
+}
+
 int run(const sockaddr_in& addr, std::size_t n, std::size_t size, double seconds) {
   std::vector<connection> conns(n);
-  // One expected payload per connection (regenerated per message: cheap next to the syscalls).
+  // One payload per connection; also what its echo is compared with.
   std::vector<std::vector<char>> expect(n, std::vector<char>(size));
   std::vector<char> rbuf(std::max<std::size_t>(size, 64 * 1024));
   int ep = ::epoll_create1(EPOLL_CLOEXEC);
@@ -105,13 +112,14 @@ int run(const sockaddr_in& addr, std::size_t n, std::size_t size, double seconds
   };
   auto start_message = [&](std::size_t i) {
     auto& c = conns[i];
-    fill(expect[i], i, c.seq);
+    stamp(expect[i], c.seq);
     c.sent = c.received = 0;
     c.start = clock_type::now();
     send_more(i);
   };
 
   for (std::size_t i = 0; i < n; ++i) {
+    fill(expect[i], i);
     conns[i].fd = connect_to(addr);
     ::fcntl(conns[i].fd, F_SETFL, O_NONBLOCK);
     epoll_event ev{};
