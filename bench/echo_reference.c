@@ -5,7 +5,9 @@
 // connections; bytes a client does not take at once are kept per connection and the
 // connection is read no further until they are written (EPOLLOUT).
 //
-//   echo_reference PORT        (listens on 127.0.0.1; runs until killed)
+//   echo_reference PORT [--probe]    (listens on 127.0.0.1; runs until killed)
+// --probe: after echoing, read once more (normally EAGAIN), as an edge-triggered server that
+// reads until EAGAIN does; measures what that extra syscall per message costs.
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -55,8 +57,9 @@ static int flush(struct conn* c) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: echo_reference PORT\n");
+  int probe = argc == 3 && strcmp(argv[2], "--probe") == 0;
+  if (argc != 2 && !probe) {
+    fprintf(stderr, "usage: echo_reference PORT [--probe]\n");
     return 2;
   }
   char* end = NULL;
@@ -140,6 +143,14 @@ int main(int argc, char** argv) {
         }
         memcpy(c->pending, buf + w, c->len);
         set_events(ep, c, EPOLLOUT);
+      } else if (probe) {
+        char extra[16 * 1024];
+        ssize_t more = recv(c->fd, extra, sizeof extra, 0);
+        if (more == 0 || (more < 0 && errno != EAGAIN)) {
+          drop(c);
+        } else if (more > 0 && send(c->fd, extra, (size_t)more, MSG_NOSIGNAL) != more) {
+          drop(c);  // rare (a client pipelining); good enough for a measurement aid
+        }
       }
     }
   }
