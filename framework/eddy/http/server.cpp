@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The server side of `http::app`: the accept loop with graceful drain (`serve`) and the
 // multi-worker runner with signal handling (`run`).
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -32,24 +34,36 @@ struct conn_slot {
 };
 using conn_list = std::list<conn_slot>;
 
+// Plain and TLS connections are separate coroutines so that a plain connection's frame does
+// not carry the TLS objects (frames hold every local of every branch): it is part of each idle
+// connection's memory.
+task<void> serve_plain(tcp_stream stream, detail::server_state& state, std::string remote, bool* idle) {
+  detail::connection<tcp_stream> c(stream, state, std::move(remote));
+  c.set_idle_flag(idle);
+  co_await c.run();
+  stream.close();
+}
+
+task<void> serve_tls(tcp_stream stream, detail::server_state& state, std::string remote,
+                     const tls_context& tls, bool* idle) {
+  tls_stream<tcp_stream> secure(std::move(stream), tls);
+  if (co_await secure.handshake()) {
+    detail::connection<tls_stream<tcp_stream>> c(secure, state, std::move(remote));
+    c.set_idle_flag(idle);
+    co_await c.run();
+    co_await shield(secure.shutdown());
+  }
+}
+
 task<void> serve_one(tcp_stream stream, detail::server_state& state, conn_list& conns,
                      conn_list::iterator self, const tls_context* tls) {
   ++state.open_connections;
   std::string remote;
   if (auto a = stream.peer_address()) remote = a->to_string();
   if (tls) {
-    tls_stream<tcp_stream> secure(std::move(stream), *tls);
-    if (co_await secure.handshake()) {
-      detail::connection<tls_stream<tcp_stream>> c(secure, state, std::move(remote));
-      c.set_idle_flag(&self->idle);
-      co_await c.run();
-      co_await shield(secure.shutdown());
-    }
+    co_await serve_tls(std::move(stream), state, std::move(remote), *tls, &self->idle);
   } else {
-    detail::connection<tcp_stream> c(stream, state, std::move(remote));
-    c.set_idle_flag(&self->idle);
-    co_await c.run();
-    stream.close();
+    co_await serve_plain(std::move(stream), state, std::move(remote), &self->idle);
   }
   --state.open_connections;
   conns.erase(self);  // drops our own handle: the task finishes detached
@@ -133,6 +147,12 @@ task<void> worker_main(const app& a, worker& w, const serve_options& options, ap
 
 void app::run(serve_options options) {
   freeze();
+  // A server wants as many descriptors as it is allowed: raise the soft limit to the hard one
+  // (the default soft limit, 1024, would cap a worker near a thousand connections).
+  if (rlimit lim{}; ::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
   unsigned n = options.workers ? options.workers : std::max(1u, std::thread::hardware_concurrency());
   auto addr = address::parse(options.host, options.port);
   if (!addr) throw std::invalid_argument("app.run: '" + options.host + "' is not a numeric IP address");

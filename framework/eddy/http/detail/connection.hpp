@@ -8,10 +8,12 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "eddy/core/errors.hpp"
 #include "eddy/core/result.hpp"
 #include "eddy/core/task.hpp"
+#include "eddy/runtime/io.hpp"
 #include "eddy/runtime/sleep.hpp"
 #include "eddy/runtime/timeout.hpp"
 #include "eddy/http/app.hpp"
@@ -49,6 +51,10 @@ class connection {
   /// While the connection waits for the first byte of a request, `*flag` is true (so that a
   /// draining server can close it at once instead of waiting for the keep-alive timeout).
   void set_idle_flag(bool* flag) noexcept { idle_flag_ = flag; }
+
+  ~connection() { release_buffer(); }
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
 
   /// Serves until the peer closes, an error, a timeout or shutdown. Never throws for I/O.
   task<void> run() {
@@ -91,8 +97,59 @@ class connection {
     cap_ = cap;
   }
 
+  // Per-thread pool of read buffers, so that idle connections can give theirs back without a
+  // malloc/free per request.
+  static std::vector<std::unique_ptr<char[]>>& buffer_pool() {
+    thread_local std::vector<std::unique_ptr<char[]>> pool;
+    return pool;
+  }
+  void release_buffer() noexcept {
+    if (!buf_) return;
+    auto& pool = buffer_pool();
+    if (cap_ == 2 * read_chunk && pool.size() < 256) {
+      try {
+        pool.push_back(std::move(buf_));
+      } catch (...) {
+      }
+    }
+    buf_.reset();
+    cap_ = 0;
+  }
+  void acquire_buffer() {
+    auto& pool = buffer_pool();
+    if (cap_ == 0 && !pool.empty()) {
+      buf_ = std::move(pool.back());
+      pool.pop_back();
+      cap_ = 2 * read_chunk;
+    }
+  }
+
+  // Waits for the next request on an idle connection without holding a buffer; false at EOF
+  // or on error.
+  task<bool> wait_idle() {
+    release_buffer();
+    // Small on purpose: this array lives in the waiting coroutine's frame, i.e. in every
+    // idle connection; the rest of the request is read into the real buffer right after.
+    char probe[64];
+    for (;;) {
+      auto r = stream_.try_read_some(std::span<char>(probe, sizeof probe));
+      if (r) {
+        if (*r == 0) co_return false;
+        acquire_buffer();
+        ensure_room();
+        std::memcpy(buf_.get() + len_, probe, *r);
+        len_ += *r;
+        co_return true;
+      }
+      if (!eddy::detail::is_would_block(r)) co_return false;
+      auto ready = co_await stream_.wait_readable();
+      if (!ready) co_return false;
+    }
+  }
+
   // Reads more bytes; false at EOF or on error.
   task<bool> fill() {
+    acquire_buffer();
     ensure_room();
     auto n = co_await stream_.read_some(std::span<char>(buf_.get() + len_, cap_ - len_));
     if (!n || *n == 0) co_return false;
@@ -218,13 +275,21 @@ class connection {
         arm(server_.options.header_timeout);
         head_clock = true;
       }
-      if (len_ == 0 && cap_ > 2 * read_chunk) {
-        // An idle connection does not keep a large buffer around.
-        buf_.reset();
-        cap_ = 0;
+      const bool idle = !in_body && parser_.idle() && len_ == 0;
+      if (idle_flag_) *idle_flag_ = idle;
+      bool got;
+      if constexpr (requires(std::span<char> b) {
+                      stream_.try_read_some(b);
+                      stream_.wait_readable();
+                    }) {
+        // An idle keep-alive connection holds no read buffer while it waits (10,000 idle
+        // connections must not pin 32 KiB each): the buffer goes back to a per-thread pool,
+        // and readiness is awaited with a small probe read first (the reactor is
+        // edge-triggered, so data that is already there must be seen before waiting).
+        got = idle ? co_await wait_idle() : co_await fill();
+      } else {
+        got = co_await fill();
       }
-      if (idle_flag_) *idle_flag_ = !in_body && parser_.idle() && len_ == 0;
-      const bool got = co_await fill();
       if (idle_flag_) *idle_flag_ = false;
       if (!got) {
         if (!parser_.idle() || in_body) {
