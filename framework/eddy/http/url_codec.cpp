@@ -51,6 +51,11 @@ void percent_encode(std::string_view in, std::string& out, bool keep_slash) {
 bool normalize_path(std::string_view raw, std::string& out) {
   out.clear();
   if (raw.empty() || raw[0] != '/') return false;
+  // Most paths have nothing to decode or resolve: no escape, no dot segment, no backslash.
+  if (raw.find_first_of("%\\") == std::string_view::npos && raw.find("/.") == std::string_view::npos) {
+    out.assign(raw);
+    return true;
+  }
   // Decode segment by segment so that an encoded '/' cannot create or hide a segment.
   std::string segment;
   std::size_t pos = 1;
