@@ -234,7 +234,9 @@ class [[nodiscard]] from_callback_awaiter<void(Args...), Initiate> : cancel_hook
   value_type await_resume() {
     disarm();
     if (cancelled_) throw cancelled_error();
-    if (s_->error_) std::rethrow_exception(s_->error_);
+    // Take the exception out of the shared state: the state may be released last by the
+    // library's thread, and the exception (and the strings it shares) must die on this one.
+    if (s_->error_) std::rethrow_exception(std::exchange(s_->error_, nullptr));
     if constexpr (!std::is_void_v<value_type>) return std::move(*s_->value_);
   }
 
