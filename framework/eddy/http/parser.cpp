@@ -82,6 +82,7 @@ struct parser::impl {
     s.head_.headers = std::move(headers);
     s.head_started_ = false;
     s.body_received_ = 0;
+    s.body_limit_ = s.limits_.max_body_bytes;
     s.idle_ = false;
     me(p).field_open = false;
     return 0;
@@ -159,7 +160,10 @@ struct parser::impl {
       h.method = map_method(llhttp_get_method(p));
       if (h.method == method::connect) return fail(s, 501, "CONNECT is not supported");
       if (h.version_minor >= 1 && !h.has_host) return fail(s, 400, "missing Host header");
-      if (h.content_length && *h.content_length > s.limits_.max_body_bytes) {
+      if (s.body_limit_hook_ && (h.chunked || (h.content_length && *h.content_length > 0))) {
+        s.body_limit_ = s.body_limit_hook_(s.body_limit_ctx_, h, s.base_);
+      }
+      if (h.content_length && *h.content_length > s.body_limit_) {
         return fail(s, 413, "request body too large");
       }
       // Upgrade (e.g. websocket) is not offered: answer as plain HTTP and keep parsing the
@@ -190,7 +194,7 @@ struct parser::impl {
   static int on_body(llhttp_t* p, const char* at, std::size_t len) {
     parser& s = self(p);
     s.body_received_ += len;
-    if (s.body_received_ > s.limits_.max_body_bytes) {
+    if (s.body_received_ > s.body_limit_) {
       return fail(s, s.kind_ == kind::request ? 413 : 502, "body too large");
     }
     s.pieces_.push_back({static_cast<std::uint32_t>(at - s.base_), static_cast<std::uint32_t>(len)});
@@ -247,6 +251,9 @@ parser::parser(parser&& o) noexcept
       idle_(o.idle_),
       expect_no_body_(o.expect_no_body_),
       body_received_(o.body_received_),
+      body_limit_(o.body_limit_),
+      body_limit_hook_(o.body_limit_hook_),
+      body_limit_ctx_(o.body_limit_ctx_),
       error_status_(o.error_status_),
       error_reason_(o.error_reason_) {
   if (impl_) impl_->owner = this;

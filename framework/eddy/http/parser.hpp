@@ -105,6 +105,16 @@ class parser {
   /// cut short.
   step finish();
 
+  /// Picks each request's body limit from its head (a server's per-route limits): called once
+  /// per request whose head announces a body (Content-Length above 0, or chunked), before the
+  /// Content-Length is checked, with the head's spans relative to `base`. Returns the limit
+  /// for that message; without a hook it is `limits.max_body_bytes`. `ctx` is passed back.
+  using body_limit_hook = std::uint64_t (*)(void* ctx, const message_head& head, const char* base);
+  void set_body_limit_hook(body_limit_hook hook, void* ctx) noexcept {
+    body_limit_hook_ = hook;
+    body_limit_ctx_ = ctx;
+  }
+
   /// For responses: the request was HEAD (or CONNECT), so the response has no body whatever
   /// its headers say. Set before feeding the response.
   void expect_no_body(bool v) noexcept { expect_no_body_ = v; }
@@ -138,6 +148,9 @@ class parser {
   bool idle_ = true;
   bool expect_no_body_ = false;
   std::uint64_t body_received_ = 0;
+  std::uint64_t body_limit_ = 0;  // of the current message
+  body_limit_hook body_limit_hook_ = nullptr;
+  void* body_limit_ctx_ = nullptr;
   int error_status_ = 0;
   std::string_view error_reason_;
 };

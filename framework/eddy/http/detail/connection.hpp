@@ -42,11 +42,15 @@ struct server_state {
 /// in order and their responses written together), dispatches, writes; keep-alive, timeouts,
 /// 100-continue, HEAD, errors with the right status and `Connection: close`.
 template <byte_stream S>
-class connection {
+class connection final : body_source {
  public:
   connection(S& stream, server_state& server, std::string remote)
       : stream_(stream), server_(server), parser_(parser::kind::request, server.options.limits),
-        remote_(std::move(remote)) {}
+        remote_(std::move(remote)) {
+    // Routes with their own body policy (streaming, own limit) are looked up from the head,
+    // before the body is read; apps without any pay nothing.
+    if (server.application->has_body_policies()) parser_.set_body_limit_hook(&body_limit_for, this);
+  }
 
   /// While the connection waits for the first byte of a request, `*flag` is true (so that a
   /// draining server can close it at once instead of waiting for the keep-alive timeout).
@@ -192,8 +196,8 @@ class connection {
   }
 
   task<void> serve() {
-    std::size_t parsed = 0;
-    std::size_t head_end = 0;  // while reading a body: where the head ends in buf_
+    std::size_t& parsed = parsed_;
+    std::size_t& head_end = head_end_;  // while reading a body: where the head ends in buf_
     bool in_body = false;
     bool sent_continue = false;
     // The header timeout runs from the first byte of a head to its end, not per read: a peer
@@ -208,6 +212,7 @@ class connection {
       if (++turns % 32 == 0) co_await eddy::yield();
       auto step = parser_.feed(buf_.get(), parsed, len_);
       parsed += step.consumed;
+      bool keep = false;
       for (auto piece : parser_.body_pieces()) body_.append(piece.in(buf_.get()));
       if (in_body && step.what != parser::event::error) {
         // Body bytes are copied out: reuse their room, keeping the head in place.
@@ -222,6 +227,13 @@ class connection {
           if constexpr (requires { stream_.shutdown_write(); }) (void)stream_.shutdown_write();
           co_return;
         case parser::event::head:
+          if (policy_.stream) {
+            // The handler reads the body itself (`pull`), as it arrives.
+            head_end = parsed;
+            head_clock = false;
+            keep = co_await respond_streaming();
+            break;
+          }
           in_body = true;
           head_clock = false;
           head_end = parsed;
@@ -235,30 +247,33 @@ class connection {
             sent_continue = true;
           }
           continue;
-        case parser::event::message_end: {
+        case parser::event::message_end:
           if (!in_body) body_.clear();
           in_body = false;
           sent_continue = false;
-          bool keep = co_await respond();
-          // The message is done: drop its bytes; pipelined bytes after it move to the front.
-          std::memmove(buf_.get(), buf_.get() + parsed, len_ - parsed);
-          len_ -= parsed;
-          parsed = 0;
-          if (!keep) {
-            co_await flush();
-            if constexpr (requires { stream_.shutdown_write(); }) (void)stream_.shutdown_write();
-            co_return;
-          }
-          // Pipelined responses are batched into one write, but only up to a bound: a client
-          // that pipelines many requests for a large resource and does not read must not make
-          // the server buffer all the responses (it stops reading until this batch is out).
-          if (out_.size() >= max_batched_output && !co_await flush()) co_return;
-          arm(len_ > 0 ? server_.options.header_timeout : server_.options.keep_alive_timeout);
-          head_clock = len_ > 0;
-          continue;
-        }
+          keep = co_await respond();
+          break;
         case parser::event::need_more:
           break;
+      }
+      if (step.what == parser::event::message_end || step.what == parser::event::head) {
+        policy_ = {};
+        // The message is done: drop its bytes; pipelined bytes after it move to the front.
+        std::memmove(buf_.get(), buf_.get() + parsed, len_ - parsed);
+        len_ -= parsed;
+        parsed = 0;
+        if (!keep) {
+          co_await flush();
+          if constexpr (requires { stream_.shutdown_write(); }) (void)stream_.shutdown_write();
+          co_return;
+        }
+        // Pipelined responses are batched into one write, but only up to a bound: a client
+        // that pipelines many requests for a large resource and does not read must not make
+        // the server buffer all the responses (it stops reading until this batch is out).
+        if (out_.size() >= max_batched_output && !co_await flush()) co_return;
+        arm(len_ > 0 ? server_.options.header_timeout : server_.options.keep_alive_timeout);
+        head_clock = len_ > 0;
+        continue;
       }
       // Nothing complete is buffered: answer what was pipelined, in one write, then read.
       if (!out_.empty()) {
@@ -302,11 +317,10 @@ class connection {
 
   // Runs the handler for the parsed request and serializes its response into out_. Returns
   // whether the connection stays open.
-  task<bool> respond() {
-    const message_head& head = parser_.head();
-    std::string_view target = head.target.in(buf_.get());
-    // Absolute form ("GET http://host/p HTTP/1.1"): servers must accept it (RFC 9112 3.2.2);
-    // the path is what follows the authority.
+  // The path-and-query part of a request target; absolute form ("GET http://host/p
+  // HTTP/1.1") must be accepted by servers (RFC 9112 3.2.2): the path is what follows the
+  // authority.
+  static std::string_view origin_form(std::string_view target) noexcept {
     for (std::string_view scheme : {std::string_view("http://"), std::string_view("https://")}) {
       if (target.size() > scheme.size() && iequals(target.substr(0, scheme.size()), scheme)) {
         auto slash = target.find_first_of("/?", scheme.size());
@@ -315,6 +329,111 @@ class connection {
         break;
       }
     }
+    return target;
+  }
+
+  // The parser's body-limit hook: the route's policy decides, from the head alone.
+  static std::uint64_t body_limit_for(void* ctx, const message_head& head, const char* base) noexcept {
+    auto& self = *static_cast<connection*>(ctx);
+    const std::uint64_t server_limit = self.server_.options.limits.max_body_bytes;
+    std::string_view target = origin_form(head.target.in(base));
+    std::string_view raw_path = target.substr(0, target.find('?'));
+    try {
+      if (!normalize_path(raw_path, self.path_)) return server_limit;  // answered 400 later
+      self.policy_ = self.server_.application->body_policy_for(head.method, self.path_);
+    } catch (...) {
+      return server_limit;  // out of memory while matching: fall back to the plain path
+    }
+    return self.policy_.max_bytes ? self.policy_.max_bytes : server_limit;
+  }
+
+  // A `stream_body` route: the handler runs now and pulls the body; afterwards whatever it
+  // left unread is drained so the connection can be reused. Returns whether it stays open.
+  task<bool> respond_streaming() {
+    body_done_ = false;
+    body_error_ = 0;
+    body_reason_ = {};
+    drained_ = 0;
+    pieces_.clear();
+    next_piece_ = 0;
+    // 100 Continue only once the handler asks for the body (RFC 9110 10.1.1); never to
+    // HTTP/1.0 clients.
+    continue_pending_ = parser_.head().expect_continue && parser_.head().version_minor >= 1;
+    body_.clear();
+    bool keep = co_await respond(true);
+    if (body_done_ || body_error_) co_return keep && body_done_;
+    // The client still waits for 100 Continue: it may never send the body. Close.
+    if (continue_pending_) co_return false;
+    if (!keep) co_return false;
+    // Answer first, then read and discard the rest of the body (bounded), so the client is
+    // not left without its response while it is still sending.
+    if (!co_await flush()) co_return false;
+    while (!body_done_ && !body_error_ && drained_ < max_drained_body) {
+      body_piece p = co_await pull();
+      drained_ += p.bytes.size();
+    }
+    co_return body_done_;
+  }
+
+  // body_source: the next piece of a streamed body.
+  task<body_piece> pull() override {
+    if (continue_pending_) {
+      continue_pending_ = false;
+      out_ += "HTTP/1.1 100 Continue\r\n\r\n";
+      if (!co_await flush()) {
+        body_error_ = 400;
+        body_reason_ = "connection lost";
+      }
+      disarm();
+    }
+    for (;;) {
+      if (next_piece_ < pieces_.size()) co_return body_piece{pieces_[next_piece_++].in(buf_.get()), 0, {}};
+      if (body_error_) co_return body_piece{{}, body_error_, body_reason_};
+      if (body_done_) co_return body_piece{};
+      // Every piece was delivered: their bytes can go, the head stays where the request's
+      // views point.
+      pieces_.clear();
+      next_piece_ = 0;
+      std::memmove(buf_.get() + head_end_, buf_.get() + parsed_, len_ - parsed_);
+      len_ = head_end_ + (len_ - parsed_);
+      parsed_ = head_end_;
+      if (parsed_ < len_) {
+        auto step = parser_.feed(buf_.get(), parsed_, len_);
+        parsed_ += step.consumed;
+        auto ps = parser_.body_pieces();
+        pieces_.assign(ps.begin(), ps.end());
+        if (step.what == parser::event::error) {
+          body_error_ = parser_.error_status();
+          body_reason_ = parser_.error_reason();
+          pieces_.clear();  // nothing of a malformed body is handed out
+        } else if (step.what == parser::event::message_end) {
+          body_done_ = true;
+        }
+        continue;
+      }
+      arm(server_.options.body_timeout);
+      if (cap_ - len_ < min_body_read) {
+        // Only with a head near a raised `max_head_bytes`: the buffer moves, and the
+        // request's views with it.
+        const char* before = buf_.get();
+        ensure_room();
+        if (current_ != nullptr) request_access::rebase(*current_, before, buf_.get());
+      }
+      auto n = co_await stream_.read_some(std::span<char>(buf_.get() + len_, cap_ - len_));
+      disarm();
+      if (!n && n.error() == errc::operation_canceled) throw cancelled_error();
+      if (!n || *n == 0) {
+        body_error_ = 400;
+        body_reason_ = "request body cut short";
+        continue;
+      }
+      len_ += *n;
+    }
+  }
+
+  task<bool> respond(bool streaming_body = false) {
+    const message_head& head = parser_.head();
+    std::string_view target = origin_form(head.target.in(buf_.get()));
     std::string_view raw_path = target.substr(0, target.find('?'));
     std::string_view query = raw_path.size() < target.size() ? target.substr(raw_path.size() + 1) : std::string_view{};
     bool keep = head.keep_alive && !server_.draining;
@@ -332,6 +451,12 @@ class connection {
     }
     request req;
     request_access::bind(req, head, buf_.get(), path_, query, body_, remote_, cancel_token{});
+    if (streaming_body) request_access::set_body_source(req, *this);
+    current_ = &req;
+    struct forget {
+      request** p;
+      ~forget() { *p = nullptr; }
+    } forget_current{&current_};
     const bool head_only = head.method == method::head;
     std::optional<response_stream> streamed;
     stream_factory_ = [&](int status, std::string_view type) -> response_stream& {
@@ -347,6 +472,9 @@ class connection {
     request_access::set_stream_factory(req, &stream_factory_);
     disarm();
     response res = co_await server_.application->handle(req);
+    // A streamed body that failed, or that the client may never send (it waits for 100
+    // Continue, which only a read sends): the connection cannot be reused; say so.
+    if (streaming_body && (continue_pending_ || body_error_)) keep = false;
     if (streamed && res.status() != -1) {
       // The handler (or a middleware) answered with a response after opening a stream: it
       // failed, or changed its mind. If nothing was sent, that response goes out as usual;
@@ -390,6 +518,22 @@ class connection {
   std::string body_;
   std::string path_;
   std::string out_;
+  // Bytes of the buffer parsed so far, and (while a body is read) where the head ends.
+  std::size_t parsed_ = 0;
+  std::size_t head_end_ = 0;
+  // The route's body policy, found from the head by `body_limit_for`.
+  app::body_policy policy_{};
+  // Streamed bodies (`pull`): pieces of the last parse not yet handed out, and the state.
+  static constexpr std::uint64_t max_drained_body = 4 * 1024 * 1024;
+  static constexpr std::size_t min_body_read = 4096;
+  std::vector<buffer_span> pieces_;
+  std::size_t next_piece_ = 0;
+  bool body_done_ = false;
+  bool continue_pending_ = false;
+  int body_error_ = 0;
+  std::string_view body_reason_;
+  std::uint64_t drained_ = 0;
+  request* current_ = nullptr;
   deadline* watchdog_ = nullptr;
   bool* idle_flag_ = nullptr;
   unique_function<response_stream&(int, std::string_view)> stream_factory_;
