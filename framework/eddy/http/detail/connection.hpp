@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,8 +16,10 @@
 #include "eddy/core/task.hpp"
 #include "eddy/runtime/io.hpp"
 #include "eddy/runtime/sleep.hpp"
+#include "eddy/runtime/spawn.hpp"
 #include "eddy/runtime/timeout.hpp"
 #include "eddy/http/app.hpp"
+#include "eddy/http/detail/handler_guard.hpp"
 #include "eddy/http/detail/request_access.hpp"
 #include "eddy/http/detail/wire.hpp"
 #include "eddy/http/headers.hpp"
@@ -449,8 +452,14 @@ class connection final : body_source {
       error_response(400, "malformed request target");
       co_return false;
     }
+    // The handler's own cancellation: the connection's (shutdown, timeouts) and the client
+    // going away while the handler waits (`watch_peer`).
+    linked_cancel_source handler_cancel;
+    handler_cancel.link(co_await this_task::token());
+    handler_cancel_ = &handler_cancel;
+    peer_gone_ = false;
     request req;
-    request_access::bind(req, head, buf_.get(), path_, query, body_, remote_, cancel_token{});
+    request_access::bind(req, head, buf_.get(), path_, query, body_, remote_, handler_cancel.token());
     if (streaming_body) request_access::set_body_source(req, *this);
     current_ = &req;
     struct forget {
@@ -471,7 +480,26 @@ class connection final : body_source {
     };
     request_access::set_stream_factory(req, &stream_factory_);
     disarm();
-    response res = co_await server_.application->handle(req);
+    std::optional<response> answer;
+    std::exception_ptr failure;
+    try {
+      answer.emplace(co_await guarded_run<response>(server_.application->handle(req), handler_cancel.token(),
+                                                    streaming_body ? &no_watch : &start_watch, this));
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    if (watcher_) {
+      // The handler is done: stop watching before its cancel source goes away.
+      watcher_->cancel();
+      auto w = std::move(*watcher_);
+      watcher_.reset();
+      co_await shield(std::move(w));
+    }
+    handler_cancel_ = nullptr;
+    if (failure) std::rethrow_exception(failure);
+    response res = std::move(*answer);
+    // The client left while the handler waited (and it answered anyway): nobody to tell.
+    if (peer_gone_) co_return false;
     // A streamed body that failed, or that the client may never send (it waits for 100
     // Continue, which only a read sends): the connection cannot be reused; say so.
     if (streaming_body && (continue_pending_ || body_error_)) keep = false;
@@ -500,6 +528,45 @@ class connection final : body_source {
     if (!head_only && !status_has_no_body(res.status())) out_ += res.body();
     if (server_.options.access_log) log(req, res.status(), body_size);
     co_return keep;
+  }
+
+  // guarded_run's hooks: a handler that waits gets the connection watched for the client
+  // leaving (not on streamed-body routes, whose handler reads the connection itself).
+  static void no_watch(void*) noexcept {}
+  static void start_watch(void* ctx) noexcept {
+    auto& self = *static_cast<connection*>(ctx);
+    if constexpr (requires(std::span<char> b) {
+                    self.stream_.try_read_some(b);
+                    self.stream_.wait_readable();
+                  }) {
+      try {
+        self.watcher_.emplace(spawn(self.watch_peer()));
+      } catch (...) {
+        // Out of memory: the handler runs unwatched.
+      }
+    }
+  }
+
+  // Reads while a handler waits: pipelined bytes go into the buffer after the request (which
+  // does not move), end of stream or a reset cancels the handler (Go's server does the
+  // same). Stops when the buffer is full (the bytes wait in the kernel) or when cancelled.
+  task<void> watch_peer() {
+    for (;;) {
+      if (len_ == cap_) co_return;
+      auto r = stream_.try_read_some(std::span<char>(buf_.get() + len_, cap_ - len_));
+      if (r && *r > 0) {
+        len_ += *r;
+        continue;
+      }
+      if (!r && eddy::detail::is_would_block(r)) {
+        auto ready = co_await stream_.wait_readable();
+        if (!ready) co_return;  // cancelled: the handler finished
+        continue;
+      }
+      peer_gone_ = true;
+      if (handler_cancel_) handler_cancel_->request_cancel();
+      co_return;
+    }
   }
 
   void log(const request& req, int status, std::size_t bytes) {
@@ -534,6 +601,10 @@ class connection final : body_source {
   std::string_view body_reason_;
   std::uint64_t drained_ = 0;
   request* current_ = nullptr;
+  // While a handler waits: its cancel source, and the task watching the client.
+  linked_cancel_source* handler_cancel_ = nullptr;
+  std::optional<join_handle<void>> watcher_;
+  bool peer_gone_ = false;
   deadline* watchdog_ = nullptr;
   bool* idle_flag_ = nullptr;
   unique_function<response_stream&(int, std::string_view)> stream_factory_;
