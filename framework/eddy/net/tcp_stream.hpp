@@ -80,6 +80,15 @@ class tcp_stream {
     return io_operation(reg(), io_direction::write,
                         [fd = fd_of(), buf] { return detail::sock_send(fd, buf); });
   }
+  /// Sends at least one byte of the `count` bytes of file `file_fd` that start at `offset`,
+  /// straight from the page cache (sendfile(2)); waits while the socket buffer is full.
+  /// Returns how many were sent; 0 when the file ends before `offset`. Errors as
+  /// `write_some`.
+  auto send_file(int file_fd, std::uint64_t offset, std::size_t count) {
+    return io_operation(reg(), io_direction::write, [fd = fd_of(), file_fd, offset, count] {
+      return detail::sock_sendfile(fd, file_fd, offset, count);
+    });
+  }
   /// Gathered `write_some`: writes at least one byte from `bufs` in one system call.
   auto writev_some(std::span<const std::span<const char>> bufs) {
     return io_operation(reg(), io_direction::write,

@@ -523,11 +523,50 @@ class connection final : body_source {
       if (server_.options.access_log) log(req, streamed ? streamed->status() : 200, 0);
       co_return keep && (!http10 || head_only);
     }
+    if (const file_body* file = res.file()) {
+      const auto size = static_cast<std::size_t>(file->length);
+      write_head(out_, res, size, keep, server_.options.server_name, http10);
+      if (server_.options.access_log) log(req, res.status(), size);
+      if (head_only || status_has_no_body(res.status())) co_return keep;
+      // The head (and any pipelined responses before it) first, then the file.
+      if (!co_await flush()) co_return false;
+      co_return co_await send_file(*file) && keep;
+    }
     std::size_t body_size = res.body().size();
     write_head(out_, res, body_size, keep, server_.options.server_name, http10);
     if (!head_only && !status_has_no_body(res.status())) out_ += res.body();
     if (server_.options.access_log) log(req, res.status(), body_size);
     co_return keep;
+  }
+
+  // Sends a file body: sendfile(2) where the stream is a plain socket, else read and written
+  // in pieces. False if the peer went away or the file ended early (the response is then
+  // cut short, and the connection must close).
+  task<bool> send_file(const file_body& file) {
+    std::uint64_t offset = file.offset;
+    std::uint64_t left = file.length;
+    arm(server_.options.write_timeout);
+    if constexpr (requires { stream_.send_file(0, std::uint64_t{0}, std::size_t{0}); }) {
+      while (left > 0) {
+        auto n = co_await stream_.send_file(file.fd.get(), offset, static_cast<std::size_t>(left));
+        if (!n || *n == 0) co_return false;
+        offset += *n;
+        left -= *n;
+        arm(server_.options.write_timeout);
+      }
+    } else {
+      std::string& chunk = out_;  // empty after the flush: its capacity is reused
+      while (left > 0) {
+        chunk.resize(static_cast<std::size_t>(std::min<std::uint64_t>(left, 64 * 1024)));
+        auto got = read_file_at(file.fd.get(), std::span<char>(chunk.data(), chunk.size()), offset);
+        if (!got || *got == 0) co_return false;
+        chunk.resize(*got);
+        if (!co_await flush()) co_return false;
+        offset += *got;
+        left -= *got;
+      }
+    }
+    co_return true;
   }
 
   // guarded_run's hooks: a handler that waits gets the connection watched for the client
