@@ -20,6 +20,7 @@
 #include "eddy/runtime/timeout.hpp"
 #include "eddy/http/app.hpp"
 #include "eddy/http/detail/handler_guard.hpp"
+#include "eddy/http/detail/read_buffer.hpp"
 #include "eddy/http/detail/request_access.hpp"
 #include "eddy/http/detail/wire.hpp"
 #include "eddy/http/headers.hpp"
@@ -45,7 +46,7 @@ struct server_state {
 /// in order and their responses written together), dispatches, writes; keep-alive, timeouts,
 /// 100-continue, HEAD, errors with the right status and `Connection: close`.
 template <byte_stream S>
-class connection final : body_source {
+class connection final : read_buffer, body_source {
  public:
   connection(S& stream, server_state& server, std::string remote)
       : stream_(stream), server_(server), parser_(parser::kind::request, server.options.limits),
@@ -59,7 +60,6 @@ class connection final : body_source {
   /// draining server can close it at once instead of waiting for the keep-alive timeout).
   void set_idle_flag(bool* flag) noexcept { idle_flag_ = flag; }
 
-  ~connection() { release_buffer(); }
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
 
@@ -81,7 +81,6 @@ class connection final : body_source {
   }
 
  private:
-  static constexpr std::size_t read_chunk = 16 * 1024;
   static constexpr std::size_t max_batched_output = 64 * 1024;
 
   template <class Rep, class Period>
@@ -93,44 +92,6 @@ class connection final : body_source {
   // about the peer, not about the application); writes re-arm the write timeout.
   void disarm() { watchdog_->reschedule(time_point::max()); }
 
-  void ensure_room() {
-    std::size_t want = len_ + read_chunk;
-    if (want <= cap_) return;
-    std::size_t cap = cap_ ? cap_ * 2 : 2 * read_chunk;
-    while (cap < want) cap *= 2;
-    auto next = std::make_unique<char[]>(cap);
-    if (len_) std::memcpy(next.get(), buf_.get(), len_);
-    buf_ = std::move(next);
-    cap_ = cap;
-  }
-
-  // Per-thread pool of read buffers, so that idle connections can give theirs back without a
-  // malloc/free per request.
-  static std::vector<std::unique_ptr<char[]>>& buffer_pool() {
-    thread_local std::vector<std::unique_ptr<char[]>> pool;
-    return pool;
-  }
-  void release_buffer() noexcept {
-    if (!buf_) return;
-    auto& pool = buffer_pool();
-    if (cap_ == 2 * read_chunk && pool.size() < 256) {
-      try {
-        pool.push_back(std::move(buf_));
-      } catch (...) {
-      }
-    }
-    buf_.reset();
-    cap_ = 0;
-  }
-  void acquire_buffer() {
-    auto& pool = buffer_pool();
-    if (cap_ == 0 && !pool.empty()) {
-      buf_ = std::move(pool.back());
-      pool.pop_back();
-      cap_ = 2 * read_chunk;
-    }
-  }
-
   // Waits for the next request on an idle connection without holding a buffer; false at EOF
   // or on error.
   task<bool> wait_idle() {
@@ -138,19 +99,45 @@ class connection final : body_source {
     // Small on purpose: this array lives in the waiting coroutine's frame, i.e. in every
     // idle connection; the rest of the request is read into the real buffer right after.
     char probe[64];
+    bool reported = false;  // the loop just said the socket is readable
+    if constexpr (requires { stream_.read_would_block(); }) {
+      // The last read drained the socket and nothing arrived since: wait for the report
+      // instead of asking the kernel for an EAGAIN.
+      if (stream_.read_would_block()) {
+        auto ready = co_await stream_.wait_readable();
+        if (!ready) co_return false;
+        reported = true;
+      }
+    }
     for (;;) {
-      auto r = stream_.try_read_some(std::span<char>(probe, sizeof probe));
-      if (r) {
-        if (*r == 0) co_return false;
+      if (reported) {
+        // A request is most likely there: read it into a pooled buffer in one system call
+        // (through the probe it would take two whenever it is longer than the probe).
         acquire_buffer();
         ensure_room();
-        std::memcpy(buf_.get() + len_, probe, *r);
-        len_ += *r;
-        co_return true;
+        auto r = stream_.try_read_some(std::span<char>(buf_.get() + len_, cap_ - len_));
+        if (r) {
+          if (*r == 0) co_return false;
+          len_ += *r;
+          co_return true;
+        }
+        if (!eddy::detail::is_would_block(r)) co_return false;
+        release_buffer();  // a spurious report: wait without the buffer
+      } else {
+        auto r = stream_.try_read_some(std::span<char>(probe, sizeof probe));
+        if (r) {
+          if (*r == 0) co_return false;
+          acquire_buffer();
+          ensure_room();
+          std::memcpy(buf_.get() + len_, probe, *r);
+          len_ += *r;
+          co_return true;
+        }
+        if (!eddy::detail::is_would_block(r)) co_return false;
       }
-      if (!eddy::detail::is_would_block(r)) co_return false;
       auto ready = co_await stream_.wait_readable();
       if (!ready) co_return false;
+      reported = true;
     }
   }
 
@@ -320,21 +307,6 @@ class connection final : body_source {
 
   // Runs the handler for the parsed request and serializes its response into out_. Returns
   // whether the connection stays open.
-  // The path-and-query part of a request target; absolute form ("GET http://host/p
-  // HTTP/1.1") must be accepted by servers (RFC 9112 3.2.2): the path is what follows the
-  // authority.
-  static std::string_view origin_form(std::string_view target) noexcept {
-    for (std::string_view scheme : {std::string_view("http://"), std::string_view("https://")}) {
-      if (target.size() > scheme.size() && iequals(target.substr(0, scheme.size()), scheme)) {
-        auto slash = target.find_first_of("/?", scheme.size());
-        target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
-        if (!target.empty() && target.front() == '?') target = {};  // "http://h?q": no path
-        break;
-      }
-    }
-    return target;
-  }
-
   // The parser's body-limit hook: the route's policy decides, from the head alone.
   static std::uint64_t body_limit_for(void* ctx, const message_head& head, const char* base) noexcept {
     auto& self = *static_cast<connection*>(ctx);
@@ -468,15 +440,23 @@ class connection final : body_source {
     } forget_current{&current_};
     const bool head_only = head.method == method::head;
     std::optional<response_stream> streamed;
-    stream_factory_ = [&](int status, std::string_view type) -> response_stream& {
+    // What opening a stream needs, gathered so that the factory captures two pointers and
+    // is stored inline (no allocation per request).
+    struct stream_context {
+      std::optional<response_stream>* slot;
+      bool head_only;
+      bool keep;
+      bool http10;
+    } stream_ctx{&streamed, head_only, keep && (!http10 || head_only), http10};
+    stream_factory_ = [this, ctx = &stream_ctx](int status, std::string_view type) -> response_stream& {
       // HTTP/1.0 has no chunked coding: the body is delimited by closing the connection.
-      streamed.emplace(status, type, head_only,
-                       [this](std::string_view b) { return write_raw(b); },
-                       [this, keep = keep && (!http10 || head_only), http10](std::string& out, const response_stream& s) {
-                         write_stream_head(out, s, keep, server_.options.server_name, http10);
-                       },
-                       !http10);
-      return *streamed;
+      ctx->slot->emplace(status, type, ctx->head_only,
+                         [this](std::string_view b) { return write_raw(b); },
+                         [this, keep = ctx->keep, http10 = ctx->http10](std::string& out, const response_stream& s) {
+                           write_stream_head(out, s, keep, server_.options.server_name, http10);
+                         },
+                         !ctx->http10);
+      return **ctx->slot;
     };
     request_access::set_stream_factory(req, &stream_factory_);
     disarm();
@@ -497,7 +477,7 @@ class connection final : body_source {
     }
     handler_cancel_ = nullptr;
     if (failure) std::rethrow_exception(failure);
-    response res = std::move(*answer);
+    response& res = *answer;
     // The client left while the handler waited (and it answered anyway): nobody to tell.
     if (peer_gone_) co_return false;
     // A streamed body that failed, or that the client may never send (it waits for 100
@@ -618,9 +598,6 @@ class connection final : body_source {
   server_state& server_;
   parser parser_;
   std::string remote_;
-  std::unique_ptr<char[]> buf_;
-  std::size_t cap_ = 0;
-  std::size_t len_ = 0;
   std::string body_;
   std::string path_;
   std::string out_;
