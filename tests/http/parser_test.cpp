@@ -183,7 +183,14 @@ INSTANTIATE_TEST_SUITE_P(
         bad_request{"chunked_body_too_large", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n" + std::string(101, 'x') + "\r\n0\r\n\r\n", 413},
         bad_request{"http2_version", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},
         bad_request{"unknown_expectation", "GET / HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\n\r\n", 417},
-        bad_request{"connect", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 501}),
+        bad_request{"connect", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 501},
+        bad_request{"unknown_method", "FOO / HTTP/1.1\r\nHost: a\r\n\r\n", 501},
+        bad_request{"lowercase_method", "get / HTTP/1.1\r\nHost: a\r\n\r\n", 501},
+        bad_request{"method_with_control_byte", "GE\x01T / HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+        bad_request{"http_1_2", "GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505},
+        bad_request{"gzip_then_chunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501},
+        bad_request{"gzip_field_then_chunked_field", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501},
+        bad_request{"fragment_in_target", "GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n", 400}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Parser, ParsesResponsesWithEveryBodyFraming) {

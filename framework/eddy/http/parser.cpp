@@ -3,7 +3,9 @@
 
 #include <llhttp.h>
 
+#include <cctype>
 #include <cstring>
+#include <string_view>
 #include <limits>
 
 namespace eddy::http {
@@ -42,6 +44,9 @@ struct parser::impl {
   parser* owner;
   enum class pause { none, head, message_end } paused = pause::none;
   bool field_open = false;
+  // A Transfer-Encoding field named a coding other than chunked (gzip, ...): the framing may
+  // still be valid, but the body cannot be decoded (501, RFC 9112 6.1).
+  bool foreign_coding = false;
 
   static parser& self(llhttp_t* p) { return *static_cast<impl*>(p->data)->owner; }
   static impl& me(llhttp_t* p) { return *static_cast<impl*>(p->data); }
@@ -85,6 +90,7 @@ struct parser::impl {
     s.body_limit_ = s.limits_.max_body_bytes;
     s.idle_ = false;
     me(p).field_open = false;
+    me(p).foreign_coding = false;
     return 0;
   }
   static int on_method(llhttp_t* p, const char* at, std::size_t len) {
@@ -140,6 +146,17 @@ struct parser::impl {
     if (iequals(name, "host")) {
       if (s.head_.has_host && s.kind_ == kind::request) return fail(s, 400, "duplicate Host header");
       s.head_.has_host = true;
+    } else if (iequals(name, "transfer-encoding") && s.kind_ == kind::request) {
+      std::string_view codings = h.value.in(s.base_);
+      while (!codings.empty()) {
+        auto comma = codings.find(',');
+        std::string_view c = codings.substr(0, comma);
+        while (!c.empty() && (c.front() == ' ' || c.front() == '\t')) c.remove_prefix(1);
+        while (!c.empty() && (c.back() == ' ' || c.back() == '\t')) c.remove_suffix(1);
+        if (!c.empty() && !iequals(c, "chunked")) me(p).foreign_coding = true;
+        if (comma == std::string_view::npos) break;
+        codings.remove_prefix(comma + 1);
+      }
     } else if (iequals(name, "expect") && s.kind_ == kind::request) {
       if (!iequals(h.value.in(s.base_), "100-continue")) return fail(s, 417, "unsupported expectation");
       s.head_.expect_continue = true;
@@ -160,6 +177,10 @@ struct parser::impl {
       h.method = map_method(llhttp_get_method(p));
       if (h.method == method::connect) return fail(s, 501, "CONNECT is not supported");
       if (h.version_minor >= 1 && !h.has_host) return fail(s, 400, "missing Host header");
+      // A fragment is not part of a request target (RFC 9112 3.2; RFC 9110 4.2.5).
+      if (h.target.in(s.base_).find('#') != std::string_view::npos) return fail(s, 400, "fragment in request target");
+      // Chunked last (else llhttp has already refused the framing) but another coding too.
+      if (h.chunked && me(p).foreign_coding) return fail(s, 501, "unsupported transfer coding");
       if (s.body_limit_hook_ && (h.chunked || (h.content_length && *h.content_length > 0))) {
         s.body_limit_ = s.body_limit_hook_(s.body_limit_ctx_, h, s.base_);
       }
@@ -267,6 +288,22 @@ parser& parser::operator=(parser&& o) noexcept {
   return *this;
 }
 
+namespace {
+// True if `bytes` (where llhttp stopped matching a method) go on as a method token (RFC 9110
+// 5.6.2 tchars) up to a space or the end of what arrived: a method this server does not know,
+// not garbage. Judged on the bytes at hand so that the answer does not depend on how the
+// request was split into reads.
+bool starts_with_method_token(const char* bytes, std::size_t n) noexcept {
+  static constexpr std::string_view extra = "!#$%&'*+-.^_`|~";
+  std::size_t i = 0;
+  for (; i < n && bytes[i] != ' '; ++i) {
+    auto c = static_cast<unsigned char>(bytes[i]);
+    if (!std::isalnum(c) && extra.find(static_cast<char>(c)) == std::string_view::npos) return false;
+  }
+  return i > 0;
+}
+}  // namespace
+
 parser::step parser::feed(const char* base, std::size_t from, std::size_t to) {
   base_ = base;
   pieces_.clear();
@@ -287,6 +324,15 @@ parser::step parser::feed(const char* base, std::size_t from, std::size_t to) {
     error_status_ = kind_ == kind::request ? 400 : 502;
     const char* reason = llhttp_get_error_reason(&i.llhttp);
     error_reason_ = reason ? std::string_view(reason) : std::string_view("malformed message");
+    if (kind_ == kind::request && err == HPE_INVALID_METHOD && starts_with_method_token(begin, to - from)) {
+      // A well-formed method this server does not know (RFC 9110 9.1: 501, not 400).
+      error_status_ = 501;
+      error_reason_ = "method not implemented";
+    } else if (kind_ == kind::request && err == HPE_INVALID_VERSION) {
+      // HTTP/1.2, HTTP/3.0, ...: llhttp knows 0.9, 1.0, 1.1 and 2.x only.
+      error_status_ = 505;
+      error_reason_ = "HTTP version not supported";
+    }
   }
   return {event::error, consumed};
 }
