@@ -139,10 +139,16 @@ struct parser::impl {
     // llhttp passes obsolete line folding (a CRLF followed by whitespace) through inside the
     // value. RFC 9112 5.2 lets a server reject it; we do, because a CR or LF inside a value
     // would otherwise reach handlers and anything that copies the value into a response.
-    if (h.value.in(s.base_).find_first_of("\r\n") != std::string_view::npos) {
+    const std::string_view value = h.value.in(s.base_);
+    // Two memchr scans; find_first_of("\r\n") costs a search of the set per byte.
+    if (std::memchr(value.data(), '\r', value.size()) != nullptr ||
+        std::memchr(value.data(), '\n', value.size()) != nullptr) {
       return fail(s, s.kind_ == kind::request ? 400 : 502, "obsolete line folding in a header field");
     }
     std::string_view name = h.name.in(s.base_);
+    // Only Host (4), Expect (6) and Transfer-Encoding (17) matter here: most fields are
+    // passed over on their length alone.
+    if (name.size() != 4 && name.size() != 6 && name.size() != 17) return 0;
     if (iequals(name, "host")) {
       if (s.head_.has_host && s.kind_ == kind::request) return fail(s, 400, "duplicate Host header");
       s.head_.has_host = true;
