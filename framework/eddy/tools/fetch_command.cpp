@@ -363,7 +363,7 @@ const bool registered = register_command({
           ->check(CLI::Range(0, 100))
           ->capture_default_str();
       app.add_option("-X,--method", o->method, "Request method (default GET, or POST with --data)");
-      app.add_option("-H,--header", o->headers, "Extra header 'Name: value' (repeatable)");
+      app.add_option("-H,--header", o->headers, "Extra header 'Name: value' (repeatable)")->allow_extra_args(false);
       app.add_option("-d,--data", o->data, "Request body; @FILE reads it from FILE ('@-': stdin)");
       app.add_flag("--json", o->json, "Print one JSON object per URL as it finishes, instead of the table");
       app.add_flag("-k,--insecure", o->insecure, "Do not verify TLS certificates (testing only)");
