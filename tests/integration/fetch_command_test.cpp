@@ -312,6 +312,46 @@ TEST_F(FetchCommand, KeepsFileNamesInsideTheOutputDirectory) {
   EXPECT_FALSE(fs::exists(dir_.parent_path() / "escape"));
 }
 
+TEST_F(FetchCommand, RefusesAnUntrustedCertificateUnlessToldToBeInsecure) {
+  if (!have("openssl version") || !have("curl --version")) GTEST_SKIP() << "openssl or curl is not installed";
+  const std::string key = (dir_ / "key.pem").string(), cert = (dir_ / "cert.pem").string();
+  ASSERT_EQ(sh("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -keyout " + quote(key) +
+               " -out " + quote(cert))
+                .exit_code,
+            0);
+  const int port = unused_port();
+  const auto started = sh("openssl s_server -quiet -www -accept " + std::to_string(port) + " -cert " + quote(cert) +
+                          " -key " + quote(key) + " >/dev/null 2>&1 & echo $!");
+  const int pid = std::atoi(started.output.c_str());
+  const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/";
+  sh("for i in $(seq 100); do curl -sk -o /dev/null " + quote(url) + " && exit 0; sleep 0.05; done");
+  auto strict = sh(eddy_exe() + " fetch --no-progress " + quote(url));
+  auto insecure = sh(eddy_exe() + " fetch --no-progress --insecure " + quote(url));
+  sh("kill " + std::to_string(pid));
+  EXPECT_EQ(strict.exit_code, 1) << strict.output;
+  EXPECT_NE(strict.output.find(url + ": TLS: certificate verify failed"), std::string::npos) << strict.output;
+  EXPECT_NE(strict.output.find("--insecure"), std::string::npos) << strict.output;
+  EXPECT_EQ(insecure.exit_code, 0) << insecure.output;
+  EXPECT_NE(insecure.output.find("1 URL: 1 ok"), std::string::npos) << insecure.output;
+}
+
+TEST_F(FetchCommand, DrawsABarOnATerminalAndPlainLinesOtherwise) {
+  if (!have("script --version")) GTEST_SKIP() << "script (util-linux) is not installed";
+  echo_server server;
+  const std::string urls = " " + quote(server.url("/echo/a")) + " " + quote(server.url("/echo/b"));
+  // script(1) gives the command a pseudo-terminal: stderr is a TTY there.
+  auto tty = sh("script -qec " + quote(eddy_exe() + " fetch" + urls) + " /dev/null");
+  EXPECT_EQ(tty.exit_code, 0) << tty.output;
+  EXPECT_NE(tty.output.find("\r["), std::string::npos) << tty.output;
+  EXPECT_NE(tty.output.find("] 2/2"), std::string::npos) << tty.output;
+  EXPECT_NE(tty.output.find("\x1b[K"), std::string::npos) << tty.output;
+  auto plain = sh(eddy_exe() + " fetch" + urls + " 2>&1 >/dev/null");
+  EXPECT_EQ(plain.output.find('\r'), std::string::npos) << plain.output;
+  EXPECT_NE(plain.output.find("[1/2] 200 "), std::string::npos) << plain.output;
+  EXPECT_NE(plain.output.find("[2/2] 200 "), std::string::npos) << plain.output;
+  EXPECT_EQ(sh(eddy_exe() + " fetch --no-progress" + urls + " 2>&1 >/dev/null").output, "");
+}
+
 TEST_F(FetchCommand, RejectsBadOptionsWithStatusTwo) {
   EXPECT_EQ(sh(eddy_exe() + " fetch").exit_code, 2);
   auto header = sh(eddy_exe() + " fetch -H 'no colon' http://127.0.0.1:1/");

@@ -81,14 +81,15 @@ class partial_file {
  public:
   partial_file(output_directory& dir, std::string name, int fd) : dir_(dir), name_(std::move(name)), fd_(fd) {}
   ~partial_file() {
-    ::close(fd_);
+    if (fd_ >= 0) ::close(fd_);
     if (!complete_) dir_.remove(name_);
   }
   partial_file(const partial_file&) = delete;
   partial_file& operator=(const partial_file&) = delete;
   int fd() const noexcept { return fd_; }
   const std::string& name() const noexcept { return name_; }
-  // Closes the file and keeps it; false (and the file removed) if closing failed.
+  // Closes the file and keeps it; on a close failure (NFS, disk full) returns the error and
+  // the file is removed.
   std::error_code commit() {
     complete_ = true;
     if (::close(std::exchange(fd_, -1)) != 0) {
