@@ -11,7 +11,7 @@
 #    client CPU per request (utime+stime over the fetching) and requests per second.
 # Median of RUNS (default 3) for each; ratios are the peer's number over eddy's.
 #
-# Environment: REQUESTS, SAT_REQUESTS, CONNECTIONS (64), RUNS, PEERS (default: all),
+# Environment: REQUESTS, SAT_REQUESTS, CONNECTIONS (64), RUNS, PEERS (default: all), PORT,
 # HOLD_LOCK=1 (default) holds /tmp/eddy-build.lock while measuring so that builds through
 # the lock do not share the two cores with the run.
 set -euo pipefail
@@ -42,7 +42,8 @@ if ! "$python" -c 'import aiohttp, uvloop' 2>/dev/null; then
   peers=${peers//aiohttp/}
 fi
 
-port=18400
+# A free port (the kernel picks one; nginx binds it right after).
+port=${PORT:-$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 mkdir -p "$work/nginx/logs" "$work/www"
 head -c 1024 /dev/urandom >"$work/www/1k.bin"
 cat >"$work/nginx/nginx.conf" <<CONF
@@ -101,10 +102,17 @@ one_run() {
     curl-multi) out=$($pin "$build/bench/fetch_curl_multi" "$url" "$n" "$conns") ;;
     aiohttp) out=$($pin "$python" bench/fetch_aiohttp.py "$url" "$n" "$conns") ;;
     eddy-fetch)
-      # The whole command, startup included: /usr/bin/time's elapsed and user+system times.
+      # The whole command, startup included: wall time around it, CPU from the children's
+      # times that the subshell's `times` reports on its second line.
       [[ -f $work/urls.$n ]] || for _ in $(seq "$n"); do echo "$url"; done >"$work/urls.$n"
-      out=$( { /usr/bin/time -f 'time %e %U %S' $pin "$build/bin/eddy" fetch -c "$conns" --no-progress --retries 0 \
-                 -i "$work/urls.$n" >"$work/fetch.out"; } 2>&1 | awk '/^time/ {printf "ok=%s failed=0 wall=%s cpu=%.4f\n", "?", $2, $3 + $4}')
+      local t0 t1
+      t0=$(date +%s.%N)
+      ( $pin "$build/bin/eddy" fetch -c "$conns" --no-progress --retries 0 -i "$work/urls.$n" >"$work/fetch.out"
+        times >"$work/times" )
+      t1=$(date +%s.%N)
+      out=$(awk -v t0="$t0" -v t1="$t1" 'NR == 2 {
+              split($1, u, /[ms]/); split($2, s, /[ms]/)
+              printf "failed=0 wall=%.4f cpu=%.4f\n", t1 - t0, u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$work/times")
       grep -q "$n URLs: $n ok, 0 failed" "$work/fetch.out" || { echo "eddy fetch failed: $(tail -1 "$work/fetch.out")" >&2; out="failed=1 wall=0 cpu=0"; }
       ;;
   esac
