@@ -95,6 +95,7 @@ struct load_worker::connection {
   unsigned batch_size = 0;
   unsigned inflight = 0;
   time_point sent_at{};   // when the batch was written (steady clock)
+  time_point read_at{};   // when the last bytes were read
   time_point due_at{};    // rate mode: when the request was due
   duration interval{};    // rate mode: between this connection's requests
   time_point next_due{};  // rate mode
@@ -209,7 +210,7 @@ task<> load_worker::run_connection(connection& c) {
 }
 
 void load_worker::complete(connection& c, int status) noexcept {
-  const time_point done = steady_clock::now();
+  const time_point done = c.read_at;
   last_response_ = done;
   --c.inflight;
   if (!c.recording) {
@@ -310,6 +311,7 @@ task<bool> load_worker::drive(connection& c, tcp_stream& s) {
       }
       if (*n == 0) {
         // End of stream: completes a close-delimited body, else requests went unanswered.
+        c.read_at = steady_clock::now();
         const auto st = c.parser.finish();
         if (st.what == http::parser::event::message_end && c.parser.head().status >= 200) {
           complete(c, c.parser.head().status);
@@ -317,6 +319,9 @@ task<bool> load_worker::drive(connection& c, tcp_stream& s) {
         if (c.inflight > 0) stats_.count(st.what == http::parser::event::error ? load_error::protocol : load_error::read, c.inflight);
         co_return true;
       }
+      // Every response completed by these bytes completed now: one clock read per read, not
+      // per response (pipelined batches arrive many to a read).
+      c.read_at = steady_clock::now();
       c.end += *n;
       if (c.recording) stats_.bytes_in += *n;
     }
