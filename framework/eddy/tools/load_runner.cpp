@@ -121,12 +121,11 @@ task<load_result> supervise(const load_options& o, const load_plan& plan, const 
     throw load_unreachable("cannot connect to " + setup.target.to_string() + ": " +
                            (first_error ? first_error.message() : std::string("no connection")));
   }
-  // The window ends at the later of the deadline and the last response (responses to the
-  // last requests arrive after the deadline); interrupted or count-limited runs end when
-  // they ended.
-  time_point window_end = last;
-  if (r.interrupted) window_end = stopped;
-  else if (o.requests == 0) window_end = std::max(setup.end, last);
+  // The window is the nominal duration (the answers to the last requests, which arrive after
+  // the deadline, are counted but do not stretch it: one straggler would skew the rate); a
+  // count-limited run ends with its last response, an interrupted one when it was stopped.
+  time_point window_end = o.requests != 0 ? last : setup.end;
+  if (r.interrupted) window_end = std::min(stopped, window_end == time_point{} ? stopped : window_end);
   r.elapsed_s = std::max(0.0, seconds(window_end - setup.measure_from));
   co_return r;
 }

@@ -81,6 +81,7 @@ struct load_worker::connection {
     parser = http::parser(http::parser::kind::response, http::parser_limits{.max_body_bytes = ~std::uint64_t{0}});
     start = end = 0;
     in_body = false;
+    drained = false;
     inflight = 0;
   }
 
@@ -88,6 +89,7 @@ struct load_worker::connection {
   std::vector<char> in;
   std::size_t start = 0, end = 0;  // unparsed input
   bool in_body = false;            // the current response's head is parsed; its body is not
+  bool drained = false;            // the last read emptied the socket (see drive)
   http::parser parser{http::parser::kind::response, http::parser_limits{.max_body_bytes = ~std::uint64_t{0}}};
   std::string out;
   std::vector<std::uint32_t> kinds;  // request index of each response in the batch
@@ -234,11 +236,17 @@ task<bool> load_worker::drive(connection& c, tcp_stream& s) {
   for (;;) {
     if (stopping_ || c.timed_out) co_return false;
     unsigned k = setup_.pipeline;
-    if (steady_clock::now() < setup_.start) co_await sleep_until(setup_.start);  // all threads start together
+    if (steady_clock::now() < setup_.start) {
+      co_await sleep_until(setup_.start);  // all threads start together
+      c.drained = false;
+    }
     if (rate_mode) {
       k = 1;
       if (c.next_due >= setup_.end) co_return false;
-      if (steady_clock::now() < c.next_due) co_await sleep_until(c.next_due);
+      if (steady_clock::now() < c.next_due) {
+        co_await sleep_until(c.next_due);
+        c.drained = false;  // edges reported while sleeping went to nobody
+      }
       c.due_at = c.next_due;
     } else if (steady_clock::now() >= setup_.end) {
       co_return false;
@@ -255,11 +263,23 @@ task<bool> load_worker::drive(connection& c, tcp_stream& s) {
     c.sent_at = steady_clock::now();
     c.recording = measured;
     c.inflight = k;
-    auto w = co_await s.write(std::span<const char>(bytes.data(), bytes.size()));
-    if (!w) {
-      if (w.error() == errc::operation_canceled) co_return false;
-      stats_.count(classify(w.error(), load_error::write), c.inflight);
-      co_return true;
+    // Try the write at once; only when the socket buffer is full does the task wait, and
+    // then whatever it knew about readability is stale.
+    std::span<const char> rest(bytes.data(), bytes.size());
+    auto w = eddy::detail::sock_send(s.native_handle(), rest);
+    if (w && *w < rest.size()) rest = rest.subspan(*w);
+    if (!w || *w < bytes.size()) {
+      if (!w && !eddy::detail::is_would_block(w)) {
+        stats_.count(classify(w.error(), load_error::write), c.inflight);
+        co_return true;
+      }
+      c.drained = false;
+      auto more = co_await s.write(rest);
+      if (!more) {
+        if (more.error() == errc::operation_canceled) co_return false;
+        stats_.count(classify(more.error(), load_error::write), c.inflight);
+        co_return true;
+      }
     }
     if (c.recording) stats_.bytes_out += bytes.size();
 
@@ -303,12 +323,28 @@ task<bool> load_worker::drive(connection& c, tcp_stream& s) {
         // parser keeps offsets, so the bytes may move with the buffer.
         c.in.resize(c.in.size() * 2);
       }
-      auto n = co_await s.read_some(std::span<char>(c.in.data() + c.end, c.in.size() - c.end));
+      // After a short read the socket was empty, and nothing has waited since: no readiness
+      // edge can have been missed, so wait for the next one instead of paying a read that
+      // would only say EAGAIN.
+      if (c.drained) {
+        auto ready = co_await s.wait_readable();
+        if (!ready) {
+          if (ready.error() == errc::operation_canceled) co_return false;
+          stats_.count(load_error::read, c.inflight);
+          co_return true;
+        }
+      }
+      const std::size_t space = c.in.size() - c.end;
+      auto n = s.try_read_some(std::span<char>(c.in.data() + c.end, space));
+      if (!n && eddy::detail::is_would_block(n)) {
+        c.drained = true;
+        continue;
+      }
       if (!n) {
-        if (n.error() == errc::operation_canceled) co_return false;
         stats_.count(classify(n.error(), load_error::read), c.inflight);
         co_return true;
       }
+      c.drained = *n < space;
       if (*n == 0) {
         // End of stream: completes a close-delimited body, else requests went unanswered.
         c.read_at = steady_clock::now();
