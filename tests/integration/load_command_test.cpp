@@ -165,6 +165,16 @@ TEST_F(LoadCommand, ConstantRateReportFollowsTheSchema) {
   stop_webapp();
 }
 
+TEST_F(LoadCommand, MaxRateSearchReportsTheRateItFoundAndConfirmed) {
+  start_webapp();
+  // A generous target: the search must find a rate, whatever the machine's load.
+  auto r = sh(eddy_exe() + " load " + quote(url("/plaintext")) +
+              " --max-rate-search --p99 200ms --step 300ms -d 500ms -c 4 --json 2>/dev/null | " + schema_check());
+  EXPECT_NE(r.output.find("found_rate="), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("requests="), std::string::npos) << r.output;
+  stop_webapp();
+}
+
 TEST_F(LoadCommand, CsvIsAHeaderAndOneRowOfTheSameWidth) {
   start_webapp();
   auto r = sh(eddy_exe() + " load " + quote(url("/plaintext")) + " -n 100 -c 2 --csv 2>/dev/null");

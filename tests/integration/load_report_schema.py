@@ -76,4 +76,20 @@ histogram(need(doc, "latency_us", dict, "report"), "latency_us")
 histogram(need(doc, "latency_uncorrected_us", dict, "report"), "latency_uncorrected_us")
 if doc["latency_us"]["count"] != doc["requests"]:
     fail("latency_us.count differs from requests")
+if "max_rate_search" in doc:
+    search = need(doc, "max_rate_search", dict, "report")
+    for key in ["p99_target_us"]:
+        need(search, key, int, "max_rate_search")
+    for key in ["step_s", "closed_loop_rate", "found_rate"]:
+        need(search, key, (int, float), "max_rate_search")
+    need(search, "confirmed", bool, "max_rate_search")
+    for i, step in enumerate(need(search, "steps", list, "max_rate_search")):
+        for key in ["rate", "achieved_rate"]:
+            need(step, key, (int, float), f"steps[{i}]")
+        for key in ["p99_us", "errors"]:
+            need(step, key, int, f"steps[{i}]")
+        need(step, "meets", bool, f"steps[{i}]")
+    if doc["target_rate"] != search["found_rate"]:
+        fail("the confirmation run's target_rate is not found_rate")
+    print(f"found_rate={search['found_rate']:.0f} steps={len(search['steps'])}")
 print(f"requests={doc['requests']} interrupted={str(doc['interrupted']).lower()}")

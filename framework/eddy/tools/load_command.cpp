@@ -63,7 +63,10 @@ int emit(const load_options& o, const load_result& r, const json* search) {
 
 // Highest constant rate meeting the p99 target: a closed-loop probe bounds it, a few
 // bisection steps of `step` each narrow it, then a run of the full duration confirms it.
-int run_search(const load_options& o, const load_plan& plan, const load_hooks& hooks, std::chrono::nanoseconds step) {
+int run_search(const load_options& options, const load_plan& plan, const load_hooks& hooks, std::chrono::nanoseconds step) {
+  // Each run is a plain run at one rate; `o` keeps the search's own settings (the target).
+  load_options o = options;
+  o.max_rate_search = false;
   load_options probe = o;
   probe.duration = step;
   probe.rate = 0;

@@ -82,7 +82,7 @@ task<load_result> supervise(const load_options& o, const load_plan& plan, const 
   for (int n = 1;; ++n) {
     co_await sleep_for(50ms);
     const bool all_done = std::all_of(workers.begin(), workers.end(), [](const auto& w) { return w->done(); });
-    if (hooks.on_progress && (n % 5 == 0 || all_done)) {
+    if (hooks.on_progress && n % 5 == 0 && !all_done) {
       const time_point now = steady_clock::now();
       load_progress p;
       p.elapsed_s = seconds(now - setup.start);

@@ -79,6 +79,7 @@ struct load_worker::connection {
 
   void reset_input() {
     parser = http::parser(http::parser::kind::response, http::parser_limits{.max_body_bytes = ~std::uint64_t{0}});
+    parser.skip_header_fields(true);  // only status and framing matter here
     start = end = 0;
     in_body = false;
     drained = false;
@@ -215,17 +216,17 @@ void load_worker::complete(connection& c, int status) noexcept {
   const time_point done = c.read_at;
   last_response_ = done;
   --c.inflight;
+  const bool rate_mode = setup_.rate > 0;
+  const std::uint64_t from_due = micros(done - (rate_mode && setup_.correction ? c.due_at : c.sent_at));
+  if (setup_.live) window_.record(from_due);  // the live display shows the warm-up too
   if (!c.recording) {
     ++stats_.warmup_requests;
     return;
   }
   ++stats_.requests;
   ++stats_.status[status > 0 && status < 1000 ? status : 0];
-  const bool rate_mode = setup_.rate > 0;
-  const std::uint64_t from_due = micros(done - (rate_mode && setup_.correction ? c.due_at : c.sent_at));
   stats_.latency.record(from_due);
   if (rate_mode) stats_.uncorrected.record(micros(done - c.sent_at));
-  if (setup_.live) window_.record(from_due);
 }
 
 // Sends batches and reads their responses until the run ends (false) or the connection must
