@@ -8,6 +8,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "command.hpp"
 #include "load_options.hpp"
@@ -166,10 +167,11 @@ const bool registered = register_command({
       auto o = std::make_shared<load_options>();
       auto step = std::make_shared<std::chrono::nanoseconds>(std::chrono::seconds(2));
       auto correction = std::make_shared<std::string>("on");
-      auto duration_option = [&app](const char* name, std::chrono::nanoseconds& into, const char* help) {
+      // A duration option (10s, 500ms, ...) stored with `into`'s resolution.
+      auto duration_option = [&app](const char* name, auto& into, const char* help) {
         return app.add_option_function<std::string>(name, [&into, name](const std::string& v) {
           try {
-            into = parse_duration(v, name);
+            into = std::chrono::duration_cast<std::remove_reference_t<decltype(into)>>(parse_duration(v, name));
           } catch (const std::invalid_argument& e) {
             throw CLI::ValidationError(name, e.what());
           }
@@ -187,13 +189,7 @@ const bool registered = register_command({
       app.add_option("--body", o->body, "Request body, or @FILE to read it from a file");
       app.add_option("--pipeline", o->pipeline, "Requests written back to back per connection (HTTP/1.1 pipelining)")
           ->capture_default_str();
-      app.add_option_function<std::string>("--timeout", [o](const std::string& v) {
-            try {
-              o->timeout = std::chrono::duration_cast<std::chrono::milliseconds>(parse_duration(v, "--timeout"));
-            } catch (const std::invalid_argument& e) {
-              throw CLI::ValidationError("--timeout", e.what());
-            }
-          }, "A request without a response after this long is a timeout error (default 5s)");
+      duration_option("--timeout", o->timeout, "A request without a response after this long is a timeout error (default 5s)");
       auto json_flag = app.add_flag("--json", o->json, "Print the report as JSON (schema eddy.load/1)");
       app.add_flag("--csv", o->csv, "Print the report as CSV (a header and one row)")->excludes(json_flag);
       app.add_flag("--no-progress", [o](std::int64_t) { o->progress = false; }, "No live display on a terminal");
@@ -201,13 +197,7 @@ const bool registered = register_command({
           ->check(CLI::IsMember({"on", "off"}))
           ->capture_default_str();
       app.add_flag("--max-rate-search", o->max_rate_search, "Find the highest constant rate whose p99 meets --p99");
-      app.add_option_function<std::string>("--p99", [o](const std::string& v) {
-            try {
-              o->p99_target = std::chrono::duration_cast<std::chrono::microseconds>(parse_duration(v, "--p99"));
-            } catch (const std::invalid_argument& e) {
-              throw CLI::ValidationError("--p99", e.what());
-            }
-          }, "Latency target of --max-rate-search, e.g. 10ms");
+      duration_option("--p99", o->p99_target, "Latency target of --max-rate-search, e.g. 10ms");
       duration_option("--step", *step, "Length of each --max-rate-search step (default 2s)");
       app.add_option("--scenario", o->scenario, "JSON file of requests with weights (see README)")->check(CLI::ExistingFile);
       return [o, step, correction] {
