@@ -243,7 +243,9 @@ task<bool> load_worker::drive(connection& c, tcp_stream& s) {
     }
     if (rate_mode) {
       k = 1;
-      if (c.next_due >= setup_.end) co_return false;
+      // Past the deadline nothing more is sent, even requests that were due before it: a
+      // server slower than the rate would otherwise keep the run going on the backlog.
+      if (c.next_due >= setup_.end || steady_clock::now() >= setup_.end) co_return false;
       if (steady_clock::now() < c.next_due) {
         co_await sleep_until(c.next_due);
         c.drained = false;  // edges reported while sleeping went to nobody
