@@ -239,3 +239,31 @@ TEST(Parser, HeadResponseHasNoBodyWhateverItsContentLength) {
   s = p.feed(wire.data(), s.consumed, wire.size());
   EXPECT_EQ(s.what, parser::event::message_end);  // the next response, not 1000 body bytes
 }
+
+TEST(Parser, SkippedHeaderFieldsStillFrameTheMessageAndCountTowardsTheLimit) {
+  parser p(parser::kind::response);
+  p.skip_header_fields(true);
+  std::string wire =
+      "HTTP/1.1 200 OK\r\nX-A: 1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+      "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno";
+  auto s = p.feed(wire.data(), 0, wire.size());
+  ASSERT_EQ(s.what, parser::event::head);
+  EXPECT_TRUE(p.head().chunked);
+  EXPECT_TRUE(p.head().headers.empty());
+  std::size_t at = s.consumed;
+  s = p.feed(wire.data(), at, wire.size());
+  ASSERT_EQ(s.what, parser::event::message_end);
+  at += s.consumed;
+  s = p.feed(wire.data(), at, wire.size());
+  ASSERT_EQ(s.what, parser::event::head);
+  EXPECT_EQ(p.head().status, 404);
+  EXPECT_EQ(p.head().content_length, 2u);
+  EXPECT_FALSE(p.head().keep_alive);
+  at += s.consumed;
+  EXPECT_EQ(p.feed(wire.data(), at, wire.size()).what, parser::event::message_end);
+
+  parser small(parser::kind::response, parser_limits{.max_head_bytes = 64});
+  small.skip_header_fields(true);
+  std::string big = "HTTP/1.1 200 OK\r\nX-Long: " + std::string(100, 'x') + "\r\n\r\n";
+  EXPECT_EQ(small.feed(big.data(), 0, big.size()).what, parser::event::error);
+}

@@ -58,13 +58,18 @@ struct parser::impl {
   }
 
   // Offsets of a piece relative to the caller's buffer; checks the head-size limit.
-  static bool track(parser& s, const char* at, std::size_t len, buffer_span& out, bool extend) {
+  static bool within_head_limit(parser& s, const char* at, std::size_t len) {
     auto offset = static_cast<std::size_t>(at - s.base_);
     if (!s.head_started_) {
       s.head_started_ = true;
       s.head_start_ = offset;
     }
-    if (offset + len - s.head_start_ > s.limits_.max_head_bytes) return false;
+    return offset + len - s.head_start_ <= s.limits_.max_head_bytes;
+  }
+
+  static bool track(parser& s, const char* at, std::size_t len, buffer_span& out, bool extend) {
+    if (!within_head_limit(s, at, len)) return false;
+    auto offset = static_cast<std::size_t>(at - s.base_);
     if (extend && out.length != 0) {
       // Pieces of one token are adjacent in the buffer even across feed() calls.
       out.length = static_cast<std::uint32_t>(offset + len - out.offset);
@@ -109,6 +114,7 @@ struct parser::impl {
   }
   static int on_header_field(llhttp_t* p, const char* at, std::size_t len) {
     parser& s = self(p);
+    if (s.skip_fields_) return within_head_limit(s, at, len) ? 0 : head_too_large(s);
     impl& i = me(p);
     if (!i.field_open) {
       if (s.head_.headers.size() >= s.limits_.max_header_count) {
@@ -125,10 +131,12 @@ struct parser::impl {
   }
   static int on_header_value(llhttp_t* p, const char* at, std::size_t len) {
     parser& s = self(p);
+    if (s.skip_fields_) return within_head_limit(s, at, len) ? 0 : head_too_large(s);
     return track(s, at, len, s.head_.headers.back().value, true) ? 0 : head_too_large(s);
   }
   static int on_header_value_complete(llhttp_t* p) {
     parser& s = self(p);
+    if (s.skip_fields_) return 0;
     header_span& h = s.head_.headers.back();
     // Optional whitespace after the value is not part of it (RFC 9110 5.5).
     while (h.value.length > 0) {
@@ -277,6 +285,7 @@ parser::parser(parser&& o) noexcept
       head_started_(o.head_started_),
       idle_(o.idle_),
       expect_no_body_(o.expect_no_body_),
+      skip_fields_(o.skip_fields_),
       body_received_(o.body_received_),
       body_limit_(o.body_limit_),
       body_limit_hook_(o.body_limit_hook_),

@@ -119,6 +119,13 @@ class parser {
   /// its headers say. Set before feeding the response.
   void expect_no_body(bool v) noexcept { expect_no_body_ = v; }
 
+  /// For a caller that never reads the header fields (a load generator): they are still
+  /// parsed, framing (Content-Length, Transfer-Encoding, chunks) is still checked by llhttp and
+  /// `max_head_bytes` still applies, but `head().headers` stays empty and the per-field checks
+  /// meant for requests and for values passed on (Host, Expect, obsolete line folding) are
+  /// skipped. Set between messages.
+  void skip_header_fields(bool v) noexcept { skip_fields_ = v; }
+
   const message_head& head() const noexcept { return head_; }
   /// Body bytes consumed by the last `feed` call, in order.
   std::span<const buffer_span> body_pieces() const noexcept { return pieces_; }
@@ -147,6 +154,7 @@ class parser {
   bool head_started_ = false;
   bool idle_ = true;
   bool expect_no_body_ = false;
+  bool skip_fields_ = false;
   std::uint64_t body_received_ = 0;
   std::uint64_t body_limit_ = 0;  // of the current message
   body_limit_hook body_limit_hook_ = nullptr;
