@@ -232,3 +232,17 @@ TEST(Parser, HeadResponseHasNoBodyWhateverItsContentLength) {
   s = p.feed(wire.data(), s.consumed, wire.size());
   EXPECT_EQ(s.what, parser::event::message_end);  // the next response, not 1000 body bytes
 }
+
+// Found by fuzzing (clang UBSan in llhttp: null pointer plus zero): a connection that has
+// read nothing has no buffer yet and feeds an empty range of a null base.
+TEST(Parser, AcceptsAnEmptyRangeOfANullBuffer) {
+  parser p(parser::kind::request);
+  auto st = p.feed(nullptr, 0, 0);
+  EXPECT_EQ(st.what, parser::event::need_more);
+  EXPECT_EQ(st.consumed, 0u);
+  EXPECT_TRUE(p.idle());
+  std::string wire = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+  st = p.feed(wire.data(), 0, wire.size());
+  EXPECT_EQ(st.what, parser::event::message_end);
+  EXPECT_EQ(st.consumed, wire.size());
+}

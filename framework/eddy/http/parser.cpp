@@ -266,7 +266,11 @@ parser::step parser::feed(const char* base, std::size_t from, std::size_t to) {
   impl& i = *impl_;
   if (error_status_ != 0) return {event::error, 0};
   i.paused = impl::pause::none;
-  const char* begin = base + from;
+  // A connection that has read nothing yet may have no buffer: llhttp computes `data + len`,
+  // undefined for a null pointer even with len 0 (UBSan, found by fuzzing), so an empty range
+  // gets a real address. Zero bytes may still complete a paused message: llhttp is run anyway.
+  static constexpr char no_input = 0;
+  const char* begin = base ? base + from : &no_input;
   llhttp_errno_t err = llhttp_execute(&i.llhttp, begin, to - from);
   if (err == HPE_OK) return {event::need_more, to - from};
   const auto consumed = static_cast<std::size_t>(llhttp_get_error_pos(&i.llhttp) - begin);
