@@ -156,7 +156,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   bool has_head = input.find("HEAD") != std::string::npos;
   std::string out = eddy::run(exchange(std::move(input), std::move(options)),
                               {.cancel_on_sigint = false, .loop = {.virtual_time = true}});
-  if (std::getenv("EDDY_FUZZ_DUMP")) std::fwrite(out.data(), 1, out.size(), stdout);
+  if (std::getenv("EDDY_FUZZ_DUMP")) std::fwrite(out.data(), 1, out.size(), stderr);
   if (!has_head) check_responses(out);
   return 0;
 }

@@ -246,3 +246,24 @@ TEST(Parser, AcceptsAnEmptyRangeOfANullBuffer) {
   EXPECT_EQ(st.what, parser::event::message_end);
   EXPECT_EQ(st.consumed, wire.size());
 }
+
+// Found by fuzzing: a close-delimited response whose body is empty (the peer closes right
+// after the head) was reported as cut short, so the client failed it with unexpected_eof.
+TEST(Parser, EndOfInputRightAfterTheHeadEndsAnEmptyCloseDelimitedBody) {
+  for (std::string wire : {"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", "HTTP/1.0 200 OK\r\n\r\n"}) {
+    parser p(parser::kind::response);
+    auto st = p.feed(wire.data(), 0, wire.size());
+    ASSERT_EQ(st.what, parser::event::head) << wire;
+    EXPECT_EQ(st.consumed, wire.size());
+    st = p.finish();
+    EXPECT_EQ(st.what, parser::event::message_end) << wire;
+    EXPECT_EQ(p.body_received(), 0u);
+  }
+  // A body that was promised is still cut short.
+  std::string wire = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nab";
+  parser p(parser::kind::response);
+  auto st = p.feed(wire.data(), 0, wire.size());
+  ASSERT_EQ(st.what, parser::event::head);
+  if (st.consumed < wire.size()) p.feed(wire.data(), st.consumed, wire.size());
+  EXPECT_EQ(p.finish().what, parser::event::error);
+}
