@@ -183,7 +183,13 @@ INSTANTIATE_TEST_SUITE_P(
         bad_request{"chunked_body_too_large", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n" + std::string(101, 'x') + "\r\n0\r\n\r\n", 413},
         bad_request{"http2_version", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},
         bad_request{"unknown_expectation", "GET / HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\n\r\n", 417},
-        bad_request{"connect", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 501}),
+        bad_request{"connect", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 501},
+        // Found by fuzzing: llhttp takes any byte after a CR for the LF.
+        bad_request{"cr_without_lf_in_last_chunk", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r[\n\r\n", 400},
+        bad_request{"cr_without_lf_after_chunk_size", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\rXhello\r\n0\r\n\r\n", 400},
+        bad_request{"cr_without_lf_after_chunk_data", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\rX0\r\n\r\n", 400},
+        bad_request{"cr_without_lf_in_header", "GET / HTTP/1.1\r\nHost: a\rX: y\r\n\r\n", 400},
+        bad_request{"cr_without_lf_in_request_line", "GET / HTTP/1.1\rXHost: a\r\n\r\n", 400}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Parser, ParsesResponsesWithEveryBodyFraming) {

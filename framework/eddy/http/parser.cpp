@@ -196,6 +196,40 @@ struct parser::impl {
     s.pieces_.push_back({static_cast<std::uint32_t>(at - s.base_), static_cast<std::uint32_t>(len)});
     return 0;
   }
+  // llhttp (8.1) takes any byte after a CR in framing for the LF ("0\r[\n" ends a chunked
+  // body), where another parser in front of us may not: a request smuggling vector (found by
+  // fuzzing chunked bodies). Every CR outside body data must be followed by LF, also across
+  // feed() calls. Body bytes are exactly the pieces reported for this range.
+  static bool line_ends_ok(parser& s, const char* begin, std::size_t len) {
+    const char* end = begin + len;
+    const char* at = begin;
+    std::size_t next_piece = 0;
+    while (at < end) {
+      const char* stop = end;
+      if (next_piece < s.pieces_.size()) stop = s.base_ + s.pieces_[next_piece].offset;
+      for (;;) {
+        if (s.after_cr_) {
+          if (at == stop) break;
+          if (*at != '\n') return false;
+          s.after_cr_ = false;
+          ++at;
+        }
+        if (at == stop) break;
+        const void* cr = std::memchr(at, '\r', static_cast<std::size_t>(stop - at));
+        if (!cr) {
+          at = stop;
+          break;
+        }
+        at = static_cast<const char*>(cr) + 1;
+        s.after_cr_ = true;
+      }
+      if (next_piece < s.pieces_.size()) {
+        at = stop + s.pieces_[next_piece].length;
+        ++next_piece;
+      }
+    }
+    return true;
+  }
   static int on_message_complete(llhttp_t* p) {
     parser& s = self(p);
     s.idle_ = true;
@@ -246,6 +280,7 @@ parser::parser(parser&& o) noexcept
       head_started_(o.head_started_),
       idle_(o.idle_),
       expect_no_body_(o.expect_no_body_),
+      after_cr_(o.after_cr_),
       body_received_(o.body_received_),
       error_status_(o.error_status_),
       error_reason_(o.error_reason_) {
@@ -272,8 +307,15 @@ parser::step parser::feed(const char* base, std::size_t from, std::size_t to) {
   static constexpr char no_input = 0;
   const char* begin = base ? base + from : &no_input;
   llhttp_errno_t err = llhttp_execute(&i.llhttp, begin, to - from);
+  const auto consumed = err == HPE_OK ? to - from
+                                      : static_cast<std::size_t>(llhttp_get_error_pos(&i.llhttp) - begin);
+  if ((err == HPE_OK || err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) &&
+      !impl::line_ends_ok(*this, begin, consumed)) {
+    error_status_ = kind_ == kind::request ? 400 : 502;
+    error_reason_ = "CR not followed by LF";
+    return {event::error, consumed};
+  }
   if (err == HPE_OK) return {event::need_more, to - from};
-  const auto consumed = static_cast<std::size_t>(llhttp_get_error_pos(&i.llhttp) - begin);
   if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
     if (err == HPE_PAUSED) llhttp_resume(&i.llhttp); else llhttp_resume_after_upgrade(&i.llhttp);
     return {i.paused == impl::pause::message_end || err == HPE_PAUSED_UPGRADE ? event::message_end

@@ -137,6 +137,7 @@ class parser {
   bool head_started_ = false;
   bool idle_ = true;
   bool expect_no_body_ = false;
+  bool after_cr_ = false;  // the last framing byte fed was a CR
   std::uint64_t body_received_ = 0;
   int error_status_ = 0;
   std::string_view error_reason_;
