@@ -273,3 +273,14 @@ TEST(Parser, EndOfInputRightAfterTheHeadEndsAnEmptyCloseDelimitedBody) {
   if (st.consumed < wire.size()) p.feed(wire.data(), st.consumed, wire.size());
   EXPECT_EQ(p.finish().what, parser::event::error);
 }
+
+// Found by fuzzing: llhttp takes a one- or two-digit status code.
+TEST(Parser, RejectsAStatusCodeThatIsNotThreeDigits) {
+  for (std::string wire : {"HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n", "HTTP/1.1 2 OK\r\n\r\n",
+                           "HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n"}) {
+    for_every_split(parser::kind::response, wire, [&](const outcome& o) {
+      EXPECT_EQ(o.error_status, 502) << wire;
+      EXPECT_TRUE(o.messages.empty()) << wire;
+    });
+  }
+}

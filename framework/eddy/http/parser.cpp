@@ -170,6 +170,9 @@ struct parser::impl {
       }
     } else {
       h.status = llhttp_get_status_code(p);
+      // The status code is exactly three digits (RFC 9112 4); llhttp takes one or two as well
+      // ("HTTP/1.1 20 OK"; found by fuzzing).
+      if (h.status < 100 || h.status > 999) return fail(s, 502, "invalid status code");
       if (s.expect_no_body_ || (h.status >= 100 && h.status < 200) || h.status == 204 ||
           h.status == 304) {
         // No body: the message completes at once and stops at message_end.
@@ -311,6 +314,7 @@ parser::step parser::feed(const char* base, std::size_t from, std::size_t to) {
                                       : static_cast<std::size_t>(llhttp_get_error_pos(&i.llhttp) - begin);
   if ((err == HPE_OK || err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) &&
       !impl::line_ends_ok(*this, begin, consumed)) {
+    pieces_.clear();  // what llhttp took for body bytes after the bad framing is not
     error_status_ = kind_ == kind::request ? 400 : 502;
     error_reason_ = "CR not followed by LF";
     return {event::error, consumed};
