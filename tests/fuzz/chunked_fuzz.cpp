@@ -42,7 +42,9 @@ decoded parse(const std::string& in, std::size_t chunk) {
     for (auto piece : p.body_pieces()) d.body.append(piece.in(in.data()));
     at += st.consumed;
     if (st.what == http::parser::event::error) {
+      // How much body came out before the error depends on the split; only the verdict counts.
       d.error = true;
+      d.body.clear();
       return d;
     }
     if (st.what == http::parser::event::message_end) {

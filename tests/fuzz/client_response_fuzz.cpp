@@ -51,6 +51,7 @@ outcome parse(std::string_view in, bool head_request, std::size_t chunk) {
     if (st.what == http::parser::event::error) {
       EDDY_FUZZ_CHECK(!p.error_reason().empty());
       o.error = true;
+      o.bodies.clear();  // how much body came before the error depends on the split
       return o;
     }
     if (st.what == http::parser::event::head) {
@@ -75,7 +76,11 @@ outcome parse(std::string_view in, bool head_request, std::size_t chunk) {
     avail = chunk == 0 ? in.size() : std::min(in.size(), avail + chunk);
   }
   auto end = p.finish();
-  if (end.what == http::parser::event::error) o.error = true;
+  if (end.what == http::parser::event::error) {
+    o.error = true;
+    o.bodies.clear();
+    return o;
+  }
   for (auto piece : p.body_pieces()) o.bodies.append(piece.in(in.data()));
   if (end.what == http::parser::event::message_end) {
     o.statuses.push_back(p.head().status);

@@ -26,7 +26,9 @@ namespace http = eddy::http;
 std::string_view take_line(std::string_view& in) {
   auto nl = in.find('\n');
   std::string_view line = in.substr(0, nl);
-  in = nl == std::string_view::npos ? std::string_view{} : in.substr(nl + 1);
+  // At the end, an empty view at the end of the input (not a null one): the spans made
+  // from these views are offsets into the input.
+  in = nl == std::string_view::npos ? in.substr(in.size()) : in.substr(nl + 1);
   return line;
 }
 
