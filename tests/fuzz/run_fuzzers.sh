@@ -5,6 +5,8 @@
 # crashed, leaked, hung or broke a property (the input is saved under build/fuzz/crash/<name>/:
 # fix the bug, then add the input to the corpus as a regression test).
 #   tests/fuzz/run_fuzzers.sh [seconds per target (default 20)] [target names...]
+# EDDY_FUZZ_SEED fixes libFuzzer's seed (CI sets it, so that a run is reproducible and does not
+# fail at random on a bug nobody introduced in that change); unset, each run explores anew.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds="${1:-20}"
@@ -25,7 +27,7 @@ for n in "${names[@]}"; do
   # -timeout: one input taking over 10 s is a hang; -rss_limit_mb bounds memory (2 cores and
   # other jobs share the machine); -max_len stays small, requests of interest are short.
   "$bin/fuzz_$n" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
-    -print_final_stats=1 -artifact_prefix="$crash/" "$work" "tests/fuzz/corpus/$n" >"$log" 2>&1 || rc=$?
+    ${EDDY_FUZZ_SEED:+-seed="$EDDY_FUZZ_SEED"} -print_final_stats=1 -artifact_prefix="$crash/" "$work" "tests/fuzz/corpus/$n" >"$log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1 || true)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1 || true)
   cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2 || true)
