@@ -32,6 +32,11 @@ if(NOT TARGET eddy_llhttp)
   target_include_directories(eddy_llhttp PUBLIC $<BUILD_INTERFACE:${EDDY_LLHTTP_INCLUDE}>)
   set_target_properties(eddy_llhttp PROPERTIES POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET hidden)
   target_compile_options(eddy_llhttp PRIVATE -w)
+  # llhttp.c holds two state machines and picks the loose one by default
+  # (LLHTTP_STRICT_MODE 0), which skips the two bytes after chunk data without checking that
+  # they are CRLF and takes any byte after a CR for the LF: request smuggling material (found
+  # by fuzzing chunked bodies). The strict one checks them.
+  target_compile_definitions(eddy_llhttp PRIVATE LLHTTP_STRICT_MODE=1)
 endif()
 
 if(EDDY_BUILD_TESTS)

@@ -155,6 +155,7 @@ class parser {
   bool idle_ = true;
   bool expect_no_body_ = false;
   bool skip_fields_ = false;
+  bool after_cr_ = false;  // the last framing byte fed was a CR
   std::uint64_t body_received_ = 0;
   std::uint64_t body_limit_ = 0;  // of the current message
   body_limit_hook body_limit_hook_ = nullptr;
