@@ -15,7 +15,7 @@ struct client_auth {
   /// A bearer token (RFC 6750): `Bearer token`.
   static client_auth bearer(std::string_view token);
   /// The `Authorization` value; empty: none.
-  std::string header_value;
+  std::string header_value{};
 };
 
 /// Appends the base64 (RFC 4648, with padding) encoding of `in` to `out`.

@@ -48,13 +48,13 @@ struct request_trace {
 /// on the client's loop thread, synchronously; it must not throw, and should be quick.
 struct client_trace {
   /// Before a connection is taken for an exchange.
-  std::function<void(const request_trace&)> on_request_start;
+  std::function<void(const request_trace&)> on_request_start{};
   /// When an exchange got its response head, or failed.
-  std::function<void(const request_trace&)> on_request_end;
+  std::function<void(const request_trace&)> on_request_end{};
   /// When a new connection is ready (DNS, connect, TLS timings filled in).
-  std::function<void(const request_trace&)> on_connection_created;
+  std::function<void(const request_trace&)> on_connection_created{};
   /// When a pooled keep-alive connection is taken for an exchange.
-  std::function<void(const request_trace&)> on_connection_reused;
+  std::function<void(const request_trace&)> on_connection_reused{};
 };
 
 }  // namespace eddy::http

@@ -15,14 +15,14 @@ namespace eddy::http {
 
 /// One stored cookie (RFC 6265 section 5.3).
 struct cookie {
-  std::string name;
-  std::string value;
+  std::string name{};
+  std::string value{};
   /// Lower-cased, without a leading dot: the host that set it (`host_only`) or the `Domain`.
-  std::string domain;
+  std::string domain{};
   /// The `Path` attribute, or the default path of the URL that set it.
-  std::string path;
+  std::string path{};
   /// When it expires; nullopt for a session cookie (kept while the jar lives).
-  std::optional<std::chrono::system_clock::time_point> expires;
+  std::optional<std::chrono::system_clock::time_point> expires{};
   /// No `Domain` attribute: sent to exactly the host that set it, not to its subdomains.
   bool host_only = true;
   /// `Secure`: sent over https only (and accepted from https only).

@@ -15,12 +15,12 @@ namespace eddy::http {
 /// only, never to the origin.
 struct proxy_settings {
   /// The proxy for `http://` URLs (`http://proxy:3128`; no scheme means http); empty: direct.
-  std::string http;
+  std::string http{};
   /// The proxy for `https://` URLs (itself reached over plain http); empty: direct.
-  std::string https;
+  std::string https{};
   /// Hosts reached directly: a comma-separated list of host names (matching the host and its
   /// subdomains; a leading dot is allowed), IP addresses, `host:port`, or `*` for all.
-  std::string no_proxy;
+  std::string no_proxy{};
 
   /// The settings of the environment (curl's rules): `http_proxy` (the lower-case name only,
   /// since `HTTP_PROXY` can be set by a CGI request header), `HTTPS_PROXY`/`https_proxy`,

@@ -52,8 +52,10 @@ class shared_client {
   /// `request(method::del, ...)`.
   task<result<client_response>> del(std::string_view url, request_options options = {});
 
- private:
+  /// The options and the per-loop registry, shared with the loops' clients (internal).
   struct state;
+
+ private:
   std::shared_ptr<state> state_;
 };
 
