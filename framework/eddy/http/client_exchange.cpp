@@ -235,6 +235,8 @@ task<result<client_response>> client::send_once(detail::exchange& x) {
   const client_timeouts& t = *x.timeouts;
   const time_point total = x.total;
   const detail::outgoing_body& body = *x.body;
+  x.trace.method = m;
+  x.trace.url = &u;
   x.started = steady::now();
   if (options_.trace.on_request_start) options_.trace.on_request_start(x.trace);
   auto finish = [&](result<client_response> r) {
@@ -244,8 +246,6 @@ task<result<client_response>> client::send_once(detail::exchange& x) {
     if (options_.trace.on_request_end) options_.trace.on_request_end(x.trace);
     return r;
   };
-  x.trace.method = m;
-  x.trace.url = &u;
 
   const bool absolute_form = x.proxy && u.scheme() == "http";
   std::string wire;

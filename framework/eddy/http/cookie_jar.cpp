@@ -11,12 +11,6 @@ namespace {
 constexpr std::size_t max_cookies = 3000;
 constexpr std::size_t max_pair_bytes = 4096;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out)
@@ -126,7 +120,7 @@ bool cookie_jar::store(const url& from, std::string_view set_cookie, clock::time
   std::string_view attrs = semi == std::string_view::npos ? std::string_view{} : set_cookie.substr(semi + 1);
   auto eq = pair.find('=');
   if (eq == std::string_view::npos) return false;
-  std::string_view name = trim(pair.substr(0, eq)), value = trim(pair.substr(eq + 1));
+  std::string_view name = trim_ows(pair.substr(0, eq)), value = trim_ows(pair.substr(eq + 1));
   if (name.empty() || name.size() + value.size() > max_pair_bytes) return false;
   if (!is_valid_field_value(name) || !is_valid_field_value(value)) return false;
 
@@ -141,8 +135,8 @@ bool cookie_jar::store(const url& from, std::string_view set_cookie, clock::time
     std::string_view av = attrs.substr(0, next);
     attrs = next == std::string_view::npos ? std::string_view{} : attrs.substr(next + 1);
     auto e = av.find('=');
-    std::string_view key = trim(av.substr(0, e));
-    std::string_view val = e == std::string_view::npos ? std::string_view{} : trim(av.substr(e + 1));
+    std::string_view key = trim_ows(av.substr(0, e));
+    std::string_view val = e == std::string_view::npos ? std::string_view{} : trim_ows(av.substr(e + 1));
     if (iequals(key, "Expires")) {
       if (auto t = parse_cookie_date(val)) expires = *t;
     } else if (iequals(key, "Max-Age")) {

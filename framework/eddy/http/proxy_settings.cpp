@@ -16,12 +16,6 @@ std::string env(const char* a, const char* b = nullptr) {
   return {};
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool host_matches(const url& target, std::string_view entry) {
   // Optional ":port" (not inside an IPv6 literal's brackets).
   std::string_view host = entry;
@@ -66,7 +60,7 @@ std::optional<url> proxy_settings::proxy_for(const url& target) const {
   std::string_view list = no_proxy;
   while (!list.empty()) {
     auto comma = list.find(',');
-    std::string_view entry = trim(list.substr(0, comma));
+    std::string_view entry = trim_ows(list.substr(0, comma));
     list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
     if (entry == "*") return std::nullopt;
     if (host_matches(target, entry)) return std::nullopt;

@@ -26,8 +26,7 @@ struct content_decoder::state {
 };
 
 std::optional<content_decoder::coding> content_decoder::parse(std::string_view v) noexcept {
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  v = trim_ows(v);
   if (iequals(v, "gzip") || iequals(v, "x-gzip")) return coding::gzip;
   if (iequals(v, "deflate")) return coding::deflate;
   return std::nullopt;
