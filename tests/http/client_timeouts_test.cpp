@@ -80,7 +80,7 @@ TEST(Client, TotalTimeoutFiresAgainstATricklingServer) {
     {
       http::client c({.timeouts = {.total = 150ms, .read_idle = 1s}});
       auto r = co_await c.get(srv.base() + "/");
-      EXPECT_TRUE(r);
+      EXPECT_TRUE(r) << r.error().message();
       if (r) { auto got = (co_await r->text()).error(); EXPECT_EQ(got, client_errc::total_timeout); }
     }
     co_await srv.stop();
