@@ -18,6 +18,10 @@ eddy_require(OpenSSL_FOUND libssl-dev "OpenSSL 3")
 find_package(simdjson QUIET)
 eddy_require(simdjson_FOUND libsimdjson-dev "simdjson")
 
+# zlib decodes gzip/deflate response bodies (http/detail/content_decoder.cpp only).
+find_package(ZLIB QUIET)
+eddy_require(ZLIB_FOUND zlib1g-dev "zlib")
+
 # llhttp: Debian's node-llhttp ships the generated C sources; we build them as a static target.
 find_path(EDDY_LLHTTP_INCLUDE llhttp.h PATHS /usr/share/include/llhttp /usr/include/llhttp
           NO_CACHE)
