@@ -18,9 +18,11 @@
 #include "eddy/runtime/timeout.hpp"
 #include "eddy/http/app.hpp"
 #include "eddy/http/detail/request_access.hpp"
+#include "eddy/http/detail/request_probe.hpp"
 #include "eddy/http/detail/wire.hpp"
 #include "eddy/http/headers.hpp"
 #include "eddy/http/parser.hpp"
+#include "eddy/http/proxy_trust.hpp"
 #include "eddy/http/request.hpp"
 #include "eddy/http/response.hpp"
 #include "eddy/http/response_stream.hpp"
@@ -36,6 +38,11 @@ struct server_state {
   serve_options options;
   std::size_t open_connections = 0;
   bool draining = false;
+  /// Whose forwarding headers to believe, and the listener's own scheme.
+  proxy_trust proxies;
+  std::string_view scheme = "http";
+  /// This worker's metrics shard; null when the app exposes no metrics.
+  metrics_shard* metrics = nullptr;
 };
 
 /// One HTTP/1.1 connection over any byte stream: reads, parses (pipelined requests are handled
@@ -332,6 +339,9 @@ class connection {
     }
     request req;
     request_access::bind(req, head, buf_.get(), path_, query, body_, remote_, cancel_token{});
+    const request_origin origin = server_.proxies.resolve(req, remote_, server_.scheme);
+    request_access::set_origin(req, origin.remote, origin.scheme);
+    request_probe probe(server_.metrics);
     const bool head_only = head.method == method::head;
     std::optional<response_stream> streamed;
     stream_factory_ = [&](int status, std::string_view type) -> response_stream& {
@@ -365,17 +375,20 @@ class connection {
         }
       }
       if (server_.options.access_log) log(req, streamed ? streamed->status() : 200, 0);
+      probe.finished(req, streamed ? streamed->status() : 200);
       co_return keep && (!http10 || head_only);
     }
     std::size_t body_size = res.body().size();
     write_head(out_, res, body_size, keep, server_.options.server_name, http10);
     if (!head_only && !status_has_no_body(res.status())) out_ += res.body();
     if (server_.options.access_log) log(req, res.status(), body_size);
+    probe.finished(req, res.status());
     co_return keep;
   }
 
   void log(const request& req, int status, std::size_t bytes) {
-    std::printf("%.*s \"%.*s %.*s\" %d %zu\n", static_cast<int>(remote_.size()), remote_.data(),
+    const std::string_view client = req.remote_address();
+    std::printf("%.*s \"%.*s %.*s\" %d %zu\n", static_cast<int>(client.size()), client.data(),
                 static_cast<int>(req.method_name().size()), req.method_name().data(),
                 static_cast<int>(req.target().size()), req.target().data(), status, bytes);
   }

@@ -31,6 +31,10 @@ struct request_access {
     r.match_ = m;
     r.route_pattern_ = pattern;
   }
+  static void set_origin(request& r, std::string_view remote, std::string_view scheme) {
+    r.remote_ = remote;
+    r.scheme_ = scheme;
+  }
   static void set_stream_factory(request& r, unique_function<response_stream&(int, std::string_view)>* f) {
     r.stream_factory_ = f;
   }
