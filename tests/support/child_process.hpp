@@ -107,6 +107,8 @@ class server_process {
   server_process& operator=(const server_process&) = delete;
 
   const std::string& error() const noexcept { return error_; }
+  /// The child's process id (for signals other than `terminate`'s SIGTERM).
+  pid_t pid() const noexcept { return pid_; }
   int port() const noexcept { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   const std::string& output() const noexcept { return output_; }
