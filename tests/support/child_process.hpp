@@ -118,6 +118,13 @@ class server_process {
   std::optional<int> terminate(std::chrono::milliseconds wait) {
     if (reaped_) return exit_code_;
     ::kill(pid_, SIGTERM);
+    return wait_exit(wait);
+  }
+
+  /// Waits up to `wait` for the process to exit, without signalling it; the exit code as for
+  /// `terminate`.
+  std::optional<int> wait_exit(std::chrono::milliseconds wait) {
+    if (reaped_) return exit_code_;
     auto until = std::chrono::steady_clock::now() + wait;
     while (std::chrono::steady_clock::now() < until) {
       int status = 0;
