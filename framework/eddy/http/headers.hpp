@@ -21,6 +21,13 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
+/// `s` without leading and trailing spaces and tabs (HTTP's optional whitespace).
+constexpr std::string_view trim_ows(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 /// An ordered list of header fields with case-insensitive lookup (names keep their case on
 /// the wire). Several fields may share a name (`add`); `set` replaces them all.
 class headers {

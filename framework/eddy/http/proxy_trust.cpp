@@ -9,12 +9,6 @@
 namespace eddy::http {
 namespace {
 
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 std::string_view unquote(std::string_view s) noexcept {
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
   return s;
@@ -27,7 +21,7 @@ bool is_address(std::string_view s) noexcept {
 
 // "http" or "https" (any case) as a static string; empty for anything else.
 std::string_view known_scheme(std::string_view s) noexcept {
-  s = trim(unquote(trim(s)));
+  s = trim_ows(unquote(trim_ows(s)));
   if (iequals(s, "https")) return "https";
   if (iequals(s, "http")) return "http";
   return {};
@@ -44,7 +38,7 @@ void for_each_item_from_right(const request& req, std::string_view name, F&& fn)
       auto comma = value.rfind(',');
       std::string_view item = comma == std::string_view::npos ? value : value.substr(comma + 1);
       value = comma == std::string_view::npos ? std::string_view{} : value.substr(0, comma);
-      item = trim(item);
+      item = trim_ows(item);
       if (!item.empty() && !fn(item)) return;
     }
   }
@@ -54,10 +48,10 @@ void for_each_item_from_right(const request& req, std::string_view name, F&& fn)
 std::string_view forwarded_param(std::string_view element, std::string_view key) noexcept {
   while (!element.empty()) {
     auto semi = element.find(';');
-    std::string_view pair = trim(element.substr(0, semi));
+    std::string_view pair = trim_ows(element.substr(0, semi));
     element = semi == std::string_view::npos ? std::string_view{} : element.substr(semi + 1);
     auto eq = pair.find('=');
-    if (eq != std::string_view::npos && iequals(trim(pair.substr(0, eq)), key)) return unquote(trim(pair.substr(eq + 1)));
+    if (eq != std::string_view::npos && iequals(trim_ows(pair.substr(0, eq)), key)) return unquote(trim_ows(pair.substr(eq + 1)));
   }
   return {};
 }
