@@ -114,6 +114,9 @@ std::string app::url_for(std::string_view name, const std::vector<std::pair<std:
 }
 
 void app::freeze() noexcept {
+  // run() freezes before starting its workers, whose serve() calls land here too: they must
+  // only read (several threads at once).
+  if (frozen_) return;
   frozen_ = true;
   router_.freeze();
   if (metrics_) {
