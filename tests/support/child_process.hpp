@@ -107,6 +107,8 @@ class server_process {
   server_process& operator=(const server_process&) = delete;
 
   const std::string& error() const noexcept { return error_; }
+  /// The child's process id (for signals other than `terminate`'s SIGTERM).
+  pid_t pid() const noexcept { return pid_; }
   int port() const noexcept { return port_; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
   const std::string& output() const noexcept { return output_; }
@@ -116,6 +118,13 @@ class server_process {
   std::optional<int> terminate(std::chrono::milliseconds wait) {
     if (reaped_) return exit_code_;
     ::kill(pid_, SIGTERM);
+    return wait_exit(wait);
+  }
+
+  /// Waits up to `wait` for the process to exit, without signalling it; the exit code as for
+  /// `terminate`.
+  std::optional<int> wait_exit(std::chrono::milliseconds wait) {
+    if (reaped_) return exit_code_;
     auto until = std::chrono::steady_clock::now() + wait;
     while (std::chrono::steady_clock::now() < until) {
       int status = 0;

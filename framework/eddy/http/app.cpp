@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "eddy/http/detail/request_access.hpp"
+#include "eddy/http/metrics.hpp"
 #include "eddy/http/static_files.hpp"
 
 namespace eddy::http {
@@ -121,8 +122,42 @@ app::body_policy app::body_policy_for(method m, std::string_view path) const {
 }
 
 void app::freeze() noexcept {
+  // run() freezes before starting its workers, whose serve() calls land here too: they must
+  // only read (several threads at once).
+  if (frozen_) return;
   frozen_ = true;
   router_.freeze();
+  if (metrics_) {
+    try {
+      metrics_->set_routes(router_);
+    } catch (...) {
+      // Out of memory building a label table: metrics keep the labels they had.
+    }
+  }
+}
+
+app& app::health_checks(std::string liveness, std::string readiness) {
+  get(liveness, [](request&) -> task<response> { co_return response::text("ok\n"); });
+  get(readiness, [this](request&) -> task<response> {
+    if (ready()) co_return response::text("ready\n");
+    co_return response::text("not ready\n", 503);
+  });
+  return *this;
+}
+
+app& app::expose_metrics(std::string path) {
+  if (frozen_) throw std::invalid_argument("app.expose_metrics: the app has started");
+  if (!metrics_) metrics_ = std::make_unique<metrics>();
+  get(path, [this](request&) -> task<response> {
+    co_return response::bytes(metrics_->render(ready()), metrics::content_type);
+  });
+  return *this;
+}
+
+bool app::ready() const noexcept {
+  const unsigned accepting = accepting_.load(std::memory_order_acquire);
+  const unsigned expected = workers_expected_.load(std::memory_order_acquire);
+  return !stopping_.load(std::memory_order_acquire) && accepting > 0 && accepting >= expected;
 }
 
 namespace {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -30,6 +31,7 @@ namespace eddy::http {
 using handler = std::function<task<response>(request&)>;
 
 class app;
+class metrics;
 
 /// The rest of the middleware chain, passed to each middleware (call it to continue).
 class next_handler {
@@ -87,6 +89,15 @@ struct serve_options {
   bool access_log = false;
   /// `Server` header value; empty to omit.
   std::string server_name = "eddy";
+  /// Peers whose forwarding headers are believed: addresses or CIDR networks ("127.0.0.1",
+  /// "10.0.0.0/8"). `req.remote_address()` and `req.scheme()` come from their `Forwarded` or
+  /// `X-Forwarded-For`/`-Proto` headers (see `proxy_trust`); other peers' are ignored. A
+  /// malformed entry makes `run`/`serve` throw `std::invalid_argument`.
+  std::vector<std::string> trusted_proxies;
+  /// On SIGTERM/SIGINT, `run` first keeps serving this long with `ready()` false (so `/ready`
+  /// answers 503 and load balancers stop sending new requests), then stops accepting and
+  /// drains for up to `graceful_timeout`.
+  std::chrono::milliseconds shutdown_delay{0};
   /// Serve HTTPS with this certificate chain and key (PEM files).
   std::string tls_cert;
   std::string tls_key;
@@ -193,6 +204,21 @@ class app {
   /// Stops accepting registrations (done by `run`/`serve`).
   void freeze() noexcept;
 
+  /// Registers `GET liveness`, which answers 200 "ok" while the process serves at all (a
+  /// liveness probe: restart me if this fails), and `GET readiness`, which answers 200
+  /// "ready" while `ready()` and 503 "not ready" otherwise (a readiness probe: send me
+  /// traffic only while this succeeds). Opt-in; the paths are ordinary routes.
+  app& health_checks(std::string liveness = "/health", std::string readiness = "/ready");
+
+  /// Registers `GET path` answering the app's metrics in the Prometheus text format (see
+  /// `http::metrics`). Opt-in: without it, nothing is counted.
+  app& expose_metrics(std::string path = "/metrics");
+
+  /// True while the app accepts traffic: every worker of `run` (or at least one `serve`) is
+  /// accepting, and no shutdown has begun. False while starting (`before_start` listeners),
+  /// during `shutdown_delay` and while draining. Any thread.
+  bool ready() const noexcept;
+
   const std::string& name() const noexcept { return name_; }
 
   struct impl;
@@ -220,6 +246,10 @@ class app {
   std::vector<std::pair<lifecycle, std::function<task<void>()>>> listeners_;
   bool frozen_ = false;
   bool has_body_policies_ = false;
+  std::unique_ptr<metrics> metrics_;  // null unless expose_metrics()
+  std::atomic<unsigned> accepting_{0};        // serve() loops accepting now
+  std::atomic<unsigned> workers_expected_{0};  // run()'s worker count (0 outside run)
+  std::atomic<bool> stopping_{false};          // run() got its stop signal
 
  public:
   /// How the server reads the body of a request for a route (`route_options`).

@@ -6,12 +6,6 @@
 namespace eddy::http {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // The value of parameter `key` in "type; a=1; b=\"x y\"" (quoted-string unescaped).
 std::optional<std::string> parameter(std::string_view header, std::string_view key) {
   std::size_t pos = header.find(';');
@@ -19,8 +13,8 @@ std::optional<std::string> parameter(std::string_view header, std::string_view k
     std::string_view rest = header.substr(pos + 1);
     auto eq = rest.find('=');
     if (eq == std::string_view::npos) return std::nullopt;
-    std::string_view name = trim(rest.substr(0, eq));
-    rest = trim(rest.substr(eq + 1));
+    std::string_view name = trim_ows(rest.substr(0, eq));
+    rest = trim_ows(rest.substr(eq + 1));
     std::string value;
     std::size_t consumed = 0;
     if (!rest.empty() && rest.front() == '"') {
@@ -33,7 +27,7 @@ std::optional<std::string> parameter(std::string_view header, std::string_view k
       consumed = i + 1;
     } else {
       auto end = rest.find(';');
-      value = std::string(trim(rest.substr(0, end)));
+      value = std::string(trim_ows(rest.substr(0, end)));
       consumed = end == std::string_view::npos ? rest.size() : end;
     }
     if (iequals(name, key)) return value;
@@ -48,7 +42,7 @@ std::optional<std::string> parameter(std::string_view header, std::string_view k
 }  // namespace
 
 std::optional<std::string> multipart_boundary(std::string_view content_type) {
-  std::string_view type = trim(content_type.substr(0, content_type.find(';')));
+  std::string_view type = trim_ows(content_type.substr(0, content_type.find(';')));
   if (!iequals(type, "multipart/form-data")) return std::nullopt;
   auto b = parameter(content_type, "boundary");
   // RFC 2046: 1 to 70 characters.
@@ -100,10 +94,10 @@ std::vector<form_part> parse_multipart(std::string_view body, std::string_view b
       head = eol == std::string_view::npos ? std::string_view{} : head.substr(eol + 2);
       auto colon = line.find(':');
       if (colon == std::string_view::npos) throw multipart_error("malformed multipart header line");
-      std::string_view name = trim(line.substr(0, colon));
-      std::string_view value = trim(line.substr(colon + 1));
+      std::string_view name = trim_ows(line.substr(0, colon));
+      std::string_view value = trim_ows(line.substr(colon + 1));
       if (iequals(name, "content-disposition")) {
-        if (!iequals(trim(value.substr(0, value.find(';'))), "form-data")) {
+        if (!iequals(trim_ows(value.substr(0, value.find(';'))), "form-data")) {
           throw multipart_error("multipart part is not form-data");
         }
         auto field = parameter(value, "name");

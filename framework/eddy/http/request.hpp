@@ -84,8 +84,13 @@ class request {
   /// The route's pattern (`/users/<id:int>`); empty when no route matched.
   std::string_view route_pattern() const noexcept { return route_pattern_; }
 
-  /// The peer's address ("127.0.0.1:50312").
+  /// The client's address: the peer's ("127.0.0.1:50312"), or, when the peer is a trusted
+  /// proxy (`serve_options::trusted_proxies`), the one its `Forwarded` / `X-Forwarded-For`
+  /// header names ("203.0.113.7").
   std::string_view remote_address() const noexcept { return remote_; }
+  /// "http" or "https": how the client reached the server (from a trusted proxy's
+  /// `Forwarded` / `X-Forwarded-Proto` header when there is one).
+  std::string_view scheme() const noexcept { return scheme_; }
   /// Whether the connection stays open after this request.
   bool keep_alive() const noexcept { return head_->keep_alive; }
   /// Cancelled when the client disconnects or the server shuts down.
@@ -104,6 +109,7 @@ class request {
   std::string_view body_;
   http::body_stream body_stream_;
   std::string_view remote_;
+  std::string_view scheme_ = "http";
   std::string_view route_pattern_;
   const route_match* match_ = nullptr;
   cancel_token token_;

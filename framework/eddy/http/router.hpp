@@ -83,6 +83,8 @@ class router {
 
   /// The pattern registered for `route`.
   const std::string& pattern(std::size_t route) const;
+  /// How many routes are registered (ids are 0 to `route_count() - 1`).
+  std::size_t route_count() const noexcept { return routes_.size(); }
 
   /// Bit for `m` in a method set.
   static constexpr std::uint32_t bit(method m) noexcept { return 1u << static_cast<unsigned>(m); }

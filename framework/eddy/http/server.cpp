@@ -14,6 +14,7 @@
 
 #include "eddy/http/app.hpp"
 #include "eddy/http/detail/connection.hpp"
+#include "eddy/http/detail/metrics_scope.hpp"
 #include "eddy/net/address.hpp"
 #include "eddy/net/tcp_listener.hpp"
 #include "eddy/net/tcp_stream.hpp"
@@ -58,6 +59,7 @@ task<void> serve_tls(tcp_stream stream, detail::server_state& state, std::string
 task<void> serve_one(tcp_stream stream, detail::server_state& state, conn_list& conns,
                      conn_list::iterator self, const tls_context* tls) {
   ++state.open_connections;
+  if (state.metrics) state.metrics->connection_opened();
   std::string remote;
   if (auto a = stream.peer_address()) remote = a->to_string();
   if (tls) {
@@ -66,6 +68,7 @@ task<void> serve_one(tcp_stream stream, detail::server_state& state, conn_list& 
     co_await serve_plain(std::move(stream), state, std::move(remote), &self->idle);
   }
   --state.open_connections;
+  if (state.metrics) state.metrics->connection_closed();
   conns.erase(self);  // drops our own handle: the task finishes detached
 }
 
@@ -98,7 +101,11 @@ task<void> app::serve(tcp_listener& listener, serve_options options) {
     t.alpn = {"http/1.1"};
     tls = tls_context::server(t);
   }
+  state.proxies = proxy_trust(options.trusted_proxies);
+  state.scheme = tls ? "https" : "http";
+  detail::metrics_scope counted(metrics_.get(), state.metrics);
   conn_list conns;
+  accepting_.fetch_add(1, std::memory_order_acq_rel);
   for (;;) {
     auto accepted = co_await listener.accept();
     if (!accepted) {
@@ -113,6 +120,10 @@ task<void> app::serve(tcp_listener& listener, serve_options options) {
     auto it = std::prev(conns.end());
     it->handle = spawn(serve_one(std::move(*accepted), state, conns, it, tls ? &*tls : nullptr));
   }
+  accepting_.fetch_sub(1, std::memory_order_acq_rel);
+  // New connections are refused from now on rather than left in the backlog until the
+  // process exits: a proxy in front fails over at once instead of waiting for a timeout.
+  listener.close();
   // Graceful shutdown: idle keep-alive connections close at their next turn (they see
   // `draining`), busy ones finish their request, up to the grace period.
   state.draining = true;
@@ -154,11 +165,14 @@ void app::run(serve_options options) {
     ::setrlimit(RLIMIT_NOFILE, &lim);
   }
   unsigned n = options.workers ? options.workers : std::max(1u, std::thread::hardware_concurrency());
+  (void)proxy_trust(options.trusted_proxies);  // a bad entry throws here, not in a worker
   auto addr = address::parse(options.host, options.port);
   if (!addr) throw std::invalid_argument("app.run: '" + options.host + "' is not a numeric IP address");
   listen_options lo;
   lo.reuse_port = n > 1;
   std::vector<std::unique_ptr<worker>> workers;
+  stopping_ = false;
+  workers_expected_ = n;
   for (unsigned i = 0; i < n; ++i) {
     auto w = std::make_unique<worker>();
     w->loop = std::make_unique<event_loop>();
@@ -194,6 +208,15 @@ void app::run(serve_options options) {
   std::fflush(stdout);
   std::signal(SIGINT, [](int) { std::_Exit(130); });
   std::signal(SIGTERM, [](int) { std::_Exit(143); });
+  // Not ready from now on; during the delay the app still serves (load balancers and
+  // orchestrators see /ready fail and stop sending), then it stops accepting and drains.
+  stopping_ = true;
+  if (options.shutdown_delay.count() > 0) {
+    std::printf("eddy: app=%s event=draining ready=false delay_ms=%lld\n", name_.c_str(),
+                static_cast<long long>(options.shutdown_delay.count()));
+    std::fflush(stdout);
+    std::this_thread::sleep_for(options.shutdown_delay);
+  }
   for (auto& w : workers) {
     w->loop->post([wp = w.get()] {
       wp->stop_requested = true;

@@ -22,9 +22,11 @@
 #include "eddy/http/detail/handler_guard.hpp"
 #include "eddy/http/detail/read_buffer.hpp"
 #include "eddy/http/detail/request_access.hpp"
+#include "eddy/http/detail/request_probe.hpp"
 #include "eddy/http/detail/wire.hpp"
 #include "eddy/http/headers.hpp"
 #include "eddy/http/parser.hpp"
+#include "eddy/http/proxy_trust.hpp"
 #include "eddy/http/request.hpp"
 #include "eddy/http/response.hpp"
 #include "eddy/http/response_stream.hpp"
@@ -40,6 +42,11 @@ struct server_state {
   serve_options options;
   std::size_t open_connections = 0;
   bool draining = false;
+  /// Whose forwarding headers to believe, and the listener's own scheme.
+  proxy_trust proxies;
+  std::string_view scheme = "http";
+  /// This worker's metrics shard; null when the app exposes no metrics.
+  metrics_shard* metrics = nullptr;
 };
 
 /// One HTTP/1.1 connection over any byte stream: reads, parses (pipelined requests are handled
@@ -391,8 +398,9 @@ class connection final : read_buffer, body_source {
         // Only with a head near a raised `max_head_bytes`: the buffer moves, and the
         // request's views with it.
         const char* before = buf_.get();
+        const std::size_t before_size = cap_;
         ensure_room();
-        if (current_ != nullptr) request_access::rebase(*current_, before, buf_.get());
+        if (current_ != nullptr) request_access::rebase(*current_, before, before_size, buf_.get());
       }
       auto n = co_await stream_.read_some(std::span<char>(buf_.get() + len_, cap_ - len_));
       disarm();
@@ -432,6 +440,9 @@ class connection final : read_buffer, body_source {
     peer_gone_ = false;
     request req;
     request_access::bind(req, head, buf_.get(), path_, query, body_, remote_, handler_cancel.token());
+    const request_origin origin = server_.proxies.resolve(req, remote_, server_.scheme);
+    request_access::set_origin(req, origin.remote, origin.scheme);
+    request_probe probe(server_.metrics);
     if (streaming_body) request_access::set_body_source(req, *this);
     current_ = &req;
     struct forget {
@@ -501,12 +512,14 @@ class connection final : read_buffer, body_source {
         }
       }
       if (server_.options.access_log) log(req, streamed ? streamed->status() : 200, 0);
+      probe.finished(req, streamed ? streamed->status() : 200);
       co_return keep && (!http10 || head_only);
     }
     if (const file_body* file = res.file()) {
       const auto size = static_cast<std::size_t>(file->length);
       write_head(out_, res, size, keep, server_.options.server_name, http10);
       if (server_.options.access_log) log(req, res.status(), size);
+      probe.finished(req, res.status());
       if (head_only || status_has_no_body(res.status())) co_return keep;
       // The head (and any pipelined responses before it) first, then the file.
       if (!co_await flush()) co_return false;
@@ -516,6 +529,7 @@ class connection final : read_buffer, body_source {
     write_head(out_, res, body_size, keep, server_.options.server_name, http10);
     if (!head_only && !status_has_no_body(res.status())) out_ += res.body();
     if (server_.options.access_log) log(req, res.status(), body_size);
+    probe.finished(req, res.status());
     co_return keep;
   }
 
@@ -589,7 +603,8 @@ class connection final : read_buffer, body_source {
   }
 
   void log(const request& req, int status, std::size_t bytes) {
-    std::printf("%.*s \"%.*s %.*s\" %d %zu\n", static_cast<int>(remote_.size()), remote_.data(),
+    const std::string_view client = req.remote_address();
+    std::printf("%.*s \"%.*s %.*s\" %d %zu\n", static_cast<int>(client.size()), client.data(),
                 static_cast<int>(req.method_name().size()), req.method_name().data(),
                 static_cast<int>(req.target().size()), req.target().data(), status, bytes);
   }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 #include "eddy/core/cancellation.hpp"
@@ -32,15 +34,26 @@ struct request_access {
   static void set_body_source(request& r, body_source& source) noexcept {
     r.body_stream_ = http::body_stream(source);
   }
-  /// The connection's buffer moved from `old_base` to `base`: the head's spans follow it,
-  /// and so does the query (a view into the target).
-  static void rebase(request& r, const char* old_base, const char* base) noexcept {
+  /// The connection's buffer moved from `old_base` (`old_size` bytes) to `base`: the head's
+  /// spans follow it, and so do the views into it (the query, a forwarded client address).
+  static void rebase(request& r, const char* old_base, std::size_t old_size, const char* base) noexcept {
     r.base_ = base;
-    if (!r.query_.empty()) r.query_ = std::string_view(base + (r.query_.data() - old_base), r.query_.size());
+    auto follow = [&](std::string_view& v) {
+      // Compared as integers: the views point into the old buffer or elsewhere entirely.
+      const auto at = reinterpret_cast<std::uintptr_t>(v.data());
+      const auto from = reinterpret_cast<std::uintptr_t>(old_base);
+      if (!v.empty() && at >= from && at < from + old_size) v = std::string_view(base + (at - from), v.size());
+    };
+    follow(r.query_);
+    follow(r.remote_);
   }
   static void set_route(request& r, const route_match* m, std::string_view pattern) {
     r.match_ = m;
     r.route_pattern_ = pattern;
+  }
+  static void set_origin(request& r, std::string_view remote, std::string_view scheme) {
+    r.remote_ = remote;
+    r.scheme_ = scheme;
   }
   static void set_stream_factory(request& r, unique_function<response_stream&(int, std::string_view)>* f) {
     r.stream_factory_ = f;
