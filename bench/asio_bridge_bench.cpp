@@ -10,6 +10,12 @@
 //                   the coroutine awaits async_receive
 // Each iteration is one full round trip awaited by the coroutine, counted as in
 // bridge_bench.cpp: time per iteration = µs per round trip.
+//
+// Each round trip runs twice. In the `/condvar` runs the io_context has no I/O object, so asio
+// never creates its epoll reactor: the loop thread sleeps on a condition variable and a post
+// from another thread is one futex wake. The `/epoll` runs give the io_context a (closed)
+// socket, which starts the reactor as in any networking program: the loop thread then sleeps
+// in epoll_wait and a post interrupts it through an eventfd, the same wake path as eddy's loop.
 #include <benchmark/benchmark.h>
 
 #include <boost/asio/associated_executor.hpp>
@@ -18,6 +24,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -30,6 +37,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -79,11 +87,16 @@ class foreign_thread {
   std::thread thread_;
 };
 
+// Which wait the io_context's thread blocks in (see the top of the file).
+enum class wake_path { condvar, epoll };
+
 // Runs `body` as the only coroutine of a single-threaded io_context; a failure inside it
 // becomes the benchmark's error rather than a silent detached exception.
 template <class F>
-void run_on_context(benchmark::State& state, F body) {
+void run_on_context(benchmark::State& state, wake_path path, F body) {
   asio::io_context ctx(1);
+  std::optional<asio::ip::tcp::socket> starts_reactor;
+  if (path == wake_path::epoll) starts_reactor.emplace(ctx);
   std::exception_ptr failure;
   asio::co_spawn(ctx, std::move(body), [&](std::exception_ptr e) { failure = e; });
   ctx.run();
@@ -115,9 +128,9 @@ auto run_in(asio::thread_pool& pool, F fn) {
       asio::use_awaitable);
 }
 
-void to_thread_round_trip(benchmark::State& state) {
+void to_thread_round_trip(benchmark::State& state, wake_path path) {
   asio::thread_pool pool(1);
-  run_on_context(state, [&]() -> asio::awaitable<void> {
+  run_on_context(state, path, [&]() -> asio::awaitable<void> {
     for (auto _ : state) {
       int v = co_await run_in(pool, [] { return 1; });
       benchmark::DoNotOptimize(v);
@@ -125,14 +138,15 @@ void to_thread_round_trip(benchmark::State& state) {
   });
   pool.join();
 }
-BENCHMARK(to_thread_round_trip)->UseRealTime();
+BENCHMARK_CAPTURE(to_thread_round_trip, condvar, wake_path::condvar)->UseRealTime();
+BENCHMARK_CAPTURE(to_thread_round_trip, epoll, wake_path::epoll)->UseRealTime();
 
 // from_callback twin. std::function (what foreign_thread takes) must be copyable and the
 // awaitable handler is move-only, so the callback carries it in a shared_ptr — the shared
 // state a C-style callback API needs anyway (eddy's callback holds its own ref-counted state).
-void from_callback_foreign_thread(benchmark::State& state) {
+void from_callback_foreign_thread(benchmark::State& state, wake_path path) {
   foreign_thread lib;
-  run_on_context(state, [&]() -> asio::awaitable<void> {
+  run_on_context(state, path, [&]() -> asio::awaitable<void> {
     for (auto _ : state) {
       int v = co_await asio::async_initiate<decltype(asio::use_awaitable), void(int)>(
           [&lib](auto handler) {
@@ -144,14 +158,15 @@ void from_callback_foreign_thread(benchmark::State& state) {
     }
   });
 }
-BENCHMARK(from_callback_foreign_thread)->UseRealTime();
+BENCHMARK_CAPTURE(from_callback_foreign_thread, condvar, wake_path::condvar)->UseRealTime();
+BENCHMARK_CAPTURE(from_callback_foreign_thread, epoll, wake_path::epoll)->UseRealTime();
 
 // promise twin: a fresh one-slot channel per round trip, as bridge_bench.cpp makes a fresh
 // promise; the foreign thread sends into it, the coroutine receives.
-void promise_set_value_foreign_thread(benchmark::State& state) {
+void promise_set_value_foreign_thread(benchmark::State& state, wake_path path) {
   using channel = asio::experimental::concurrent_channel<void(boost::system::error_code, int)>;
   foreign_thread lib;
-  run_on_context(state, [&]() -> asio::awaitable<void> {
+  run_on_context(state, path, [&]() -> asio::awaitable<void> {
     auto ex = co_await asio::this_coro::executor;
     for (auto _ : state) {
       auto ch = std::make_shared<channel>(ex, 1);
@@ -163,12 +178,13 @@ void promise_set_value_foreign_thread(benchmark::State& state) {
     }
   });
 }
-BENCHMARK(promise_set_value_foreign_thread)->UseRealTime();
+BENCHMARK_CAPTURE(promise_set_value_foreign_thread, condvar, wake_path::condvar)->UseRealTime();
+BENCHMARK_CAPTURE(promise_set_value_foreign_thread, epoll, wake_path::epoll)->UseRealTime();
 
 // The callback fired synchronously inside the initiation (no thread involved): the handler
 // still goes through the io_context's queue, as asio requires of a completion.
-void from_callback_synchronous(benchmark::State& state) {
-  run_on_context(state, [&]() -> asio::awaitable<void> {
+void from_callback_synchronous(benchmark::State& state, wake_path path) {
+  run_on_context(state, path, [&]() -> asio::awaitable<void> {
     for (auto _ : state) {
       int v = co_await asio::async_initiate<decltype(asio::use_awaitable), void(int)>(
           [](auto handler) { complete_on_owner(std::move(handler), 1); }, asio::use_awaitable);
@@ -176,7 +192,8 @@ void from_callback_synchronous(benchmark::State& state) {
     }
   });
 }
-BENCHMARK(from_callback_synchronous);
+BENCHMARK_CAPTURE(from_callback_synchronous, condvar, wake_path::condvar);
+BENCHMARK_CAPTURE(from_callback_synchronous, epoll, wake_path::epoll);
 
 }  // namespace
 
