@@ -31,61 +31,19 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/system/error_code.hpp>
 
-#include <condition_variable>
-#include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <thread>
 #include <utility>
+
+#include "foreign_thread.hpp"
 
 namespace asio = boost::asio;
 
 namespace {
 
-// A "library" thread that runs queued functions (where the callbacks come from); the same as
-// in bridge_bench.cpp.
-class foreign_thread {
- public:
-  foreign_thread() : thread_([this] { work(); }) {}
-  ~foreign_thread() {
-    {
-      std::lock_guard lock(m_);
-      stop_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
-  }
-  void submit(std::function<void()> fn) {
-    {
-      std::lock_guard lock(m_);
-      q_.push_back(std::move(fn));
-    }
-    cv_.notify_one();
-  }
-
- private:
-  void work() {
-    for (;;) {
-      std::function<void()> fn;
-      {
-        std::unique_lock lock(m_);
-        cv_.wait(lock, [&] { return stop_ || !q_.empty(); });
-        if (q_.empty()) return;
-        fn = std::move(q_.front());
-        q_.pop_front();
-      }
-      fn();
-    }
-  }
-  std::mutex m_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> q_;
-  bool stop_ = false;
-  std::thread thread_;
-};
+using eddy::bench::foreign_thread;
 
 // Which wait the io_context's thread blocks in (see the top of the file).
 enum class wake_path { condvar, epoll };
