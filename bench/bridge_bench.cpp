@@ -7,59 +7,17 @@
 // round trip.
 #include <benchmark/benchmark.h>
 
-#include <condition_variable>
-#include <deque>
-#include <functional>
-#include <mutex>
-#include <thread>
 
 #include <eddy/bridge/from_callback.hpp>
 #include <eddy/bridge/future.hpp>
 #include <eddy/bridge/to_thread.hpp>
 #include <eddy/runtime/run.hpp>
 
+#include "foreign_thread.hpp"
+
 namespace {
 
-// A "library" thread that runs queued functions (where the callbacks come from).
-class foreign_thread {
- public:
-  foreign_thread() : thread_([this] { work(); }) {}
-  ~foreign_thread() {
-    {
-      std::lock_guard lock(m_);
-      stop_ = true;
-    }
-    cv_.notify_one();
-    thread_.join();
-  }
-  void submit(std::function<void()> fn) {
-    {
-      std::lock_guard lock(m_);
-      q_.push_back(std::move(fn));
-    }
-    cv_.notify_one();
-  }
-
- private:
-  void work() {
-    for (;;) {
-      std::function<void()> fn;
-      {
-        std::unique_lock lock(m_);
-        cv_.wait(lock, [&] { return stop_ || !q_.empty(); });
-        if (q_.empty()) return;
-        fn = std::move(q_.front());
-        q_.pop_front();
-      }
-      fn();
-    }
-  }
-  std::mutex m_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> q_;
-  bool stop_ = false;
-  std::thread thread_;
-};
+using eddy::bench::foreign_thread;
 
 void to_thread_round_trip(benchmark::State& state) {
   eddy::thread_pool pool({.threads = 1});
