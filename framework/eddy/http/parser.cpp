@@ -389,8 +389,10 @@ parser::step parser::feed(const char* base, std::size_t from, std::size_t to) {
       // A well-formed method this server does not know (RFC 9110 9.1: 501, not 400).
       error_status_ = 501;
       error_reason_ = "method not implemented";
-    } else if (kind_ == kind::request && err == HPE_INVALID_VERSION) {
-      // HTTP/1.2, HTTP/3.0, ...: llhttp knows 0.9, 1.0, 1.1 and 2.x only.
+    } else if (kind_ == kind::request && err == HPE_INVALID_VERSION && reason &&
+               std::string_view(reason) == "Invalid HTTP version") {
+      // HTTP/1.2, HTTP/3.0, ...: well-formed, but llhttp knows 0.9, 1.0, 1.1 and 2.x only
+      // (a malformed version line, "Expected CRLF after version", stays a 400).
       error_status_ = 505;
       error_reason_ = "HTTP version not supported";
     }

@@ -71,9 +71,10 @@ int reactor::poll(std::chrono::nanoseconds timeout, void (*sink)(void*, const io
   for (int i = 0; i < n; ++i) {
     auto* s = static_cast<io_state*>(events[i].data.ptr);
     if (!s) {
+      // One read resets the whole counter of a non-semaphore eventfd; a second one would
+      // only say EAGAIN.
       std::uint64_t value;
-      while (::read(wake_fd_, &value, sizeof value) > 0) {
-      }
+      [[maybe_unused]] auto r = ::read(wake_fd_, &value, sizeof value);
       continue;
     }
     std::uint32_t e = events[i].events;

@@ -20,6 +20,9 @@ struct callback_node : timer_node {
 struct post_queue {
   std::mutex mutex;
   std::vector<unique_function<void()>> items;
+  // Loop thread only: the drained batch's vector, kept with its capacity and handed back to
+  // `items` at the next drain, so posting allocates nothing once warm.
+  std::vector<unique_function<void()>> spare;
   // Set (under the mutex) when `items` is non-empty, so that the loop thread can skip the
   // mutex on the common path where nothing was posted.
   std::atomic<bool> pending{false};
@@ -178,11 +181,15 @@ void event_loop::drain_posted() {
   // A post() racing with this check is not lost: it also wakes the reactor, and the loop
   // drains again after every poll.
   if (!posted_->pending.load(std::memory_order_acquire)) return;
-  std::vector<unique_function<void()>> batch;
+  std::vector<unique_function<void()>> batch = std::move(posted_->spare);
+  batch.clear();
   {
     std::lock_guard lock(posted_->mutex);
     posted_->pending.store(false, std::memory_order_relaxed);
-    if (posted_->items.empty()) return;
+    if (posted_->items.empty()) {
+      posted_->spare = std::move(batch);
+      return;
+    }
     batch.swap(posted_->items);
   }
   for (auto& fn : batch) {
@@ -192,6 +199,8 @@ void event_loop::drain_posted() {
       report(std::current_exception(), "posted function");
     }
   }
+  batch.clear();  // destroys the functions here, on the loop thread
+  if (posted_->spare.capacity() < batch.capacity()) posted_->spare = std::move(batch);
 }
 
 void event_loop::on_io(void* self, const detail::io_event& ev) {
