@@ -18,6 +18,10 @@ eddy_require(OpenSSL_FOUND libssl-dev "OpenSSL 3")
 find_package(simdjson QUIET)
 eddy_require(simdjson_FOUND libsimdjson-dev "simdjson")
 
+# zlib decodes gzip/deflate response bodies (http/detail/content_decoder.cpp only).
+find_package(ZLIB QUIET)
+eddy_require(ZLIB_FOUND zlib1g-dev "zlib")
+
 # llhttp: Debian's node-llhttp ships the generated C sources; we build them as a static target.
 find_path(EDDY_LLHTTP_INCLUDE llhttp.h PATHS /usr/share/include/llhttp /usr/include/llhttp
           NO_CACHE)
@@ -32,6 +36,11 @@ if(NOT TARGET eddy_llhttp)
   target_include_directories(eddy_llhttp PUBLIC $<BUILD_INTERFACE:${EDDY_LLHTTP_INCLUDE}>)
   set_target_properties(eddy_llhttp PROPERTIES POSITION_INDEPENDENT_CODE ON C_VISIBILITY_PRESET hidden)
   target_compile_options(eddy_llhttp PRIVATE -w)
+  # llhttp.c holds two state machines and picks the loose one by default
+  # (LLHTTP_STRICT_MODE 0), which skips the two bytes after chunk data without checking that
+  # they are CRLF and takes any byte after a CR for the LF: request smuggling material (found
+  # by fuzzing chunked bodies). The strict one checks them.
+  target_compile_definitions(eddy_llhttp PRIVATE LLHTTP_STRICT_MODE=1)
 endif()
 
 if(EDDY_BUILD_TESTS)

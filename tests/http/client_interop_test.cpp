@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // eddy-test-labels: integration
 // The client against real peers on 127.0.0.1: Python's http.server (HTTP/1.0, one connection
-// per request, redirects for directories) and `openssl s_server -www` (TLS, close-delimited).
+// per request, redirects for directories), aiohttp's server (compression, cookies on a
+// redirect, Expect: 100-continue, chunked streams) and `openssl s_server -www` (TLS,
+// close-delimited).
 #include "eddy/http/client.hpp"
 
 #include <gtest/gtest.h>
@@ -18,6 +20,7 @@
 #include <string>
 
 #include "eddy/net/tls_context.hpp"
+#include "support/child_process.hpp"
 #include "eddy/runtime/sleep.hpp"
 #include "support/test_certs.hpp"
 #include "support/test_loop.hpp"
@@ -159,5 +162,87 @@ TEST_F(ClientInterop, VerifiesOpensslServerCertificatesAgainstACustomCa) {
       auto r = co_await insecure.get(u);
       EXPECT_EQ(r ? r->status() : 0, 200) << (r ? "" : r.error().message());
     }
+  }());
+}
+
+namespace {
+
+constexpr const char* aiohttp_server = R"(
+import asyncio
+from aiohttp import web
+
+async def gz(req):
+    r = web.Response(text="meow " * 2000)
+    r.enable_compression()
+    return r
+
+async def login(req):
+    r = web.HTTPFound("/whoami")
+    r.set_cookie("sid", "py42")
+    raise r
+
+async def whoami(req):
+    return web.Response(text=req.cookies.get("sid", "-"))
+
+async def upload(req):
+    data = await req.read()
+    return web.Response(text=f"{len(data)} {req.headers.get('Expect', '-')}")
+
+async def stream(req):
+    resp = web.StreamResponse()
+    await resp.prepare(req)
+    for i in range(100):
+        await resp.write(b"x" * 1000)
+    await resp.write_eof()
+    return resp
+
+async def main():
+    app = web.Application()
+    app.router.add_get("/gz", gz)
+    app.router.add_get("/login", login)
+    app.router.add_get("/whoami", whoami)
+    app.router.add_post("/upload", upload)
+    app.router.add_get("/stream", stream)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    print("port %d." % site._server.sockets[0].getsockname()[1], flush=True)
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+)";
+
+}  // namespace
+
+TEST_F(ClientInterop, TalksToAiohttpServerAboutCompressionCookiesUploadsAndStreams) {
+  auto py = eddy::test::python_with_aiohttp();
+  if (!py) GTEST_SKIP() << "python3-aiohttp is not installed";
+  std::string script = pki->dir() + "/aiohttp_server.py";
+  std::ofstream(script) << aiohttp_server;
+  std::string out = pki->dir() + "/aiohttp.out";
+  process server("exec " + *py + " -u " + script + " > " + out + " 2>&1");
+  eddy::test::run_real([&]() -> task<void> {
+    int port = co_await wait_for_port(out, "port ");
+    EXPECT_GT(port, 0) << slurp(out);
+    if (port <= 0) co_return;
+    std::string base = "http://127.0.0.1:" + std::to_string(port);
+    http::client c({.cookies = true, .expect_continue_min_bytes = 1024});
+    auto g = co_await c.get(base + "/gz");
+    std::string coding = g ? std::string(g->headers().get("Content-Encoding").value_or("-")) : "-";
+    EXPECT_TRUE(coding == "gzip" || coding == "deflate") << coding;
+    std::string meow = co_await text_of(g);
+    EXPECT_TRUE(meow.size() == 10000 && meow.substr(0, 5) == "meow ") << meow.substr(0, 40);
+    auto who = co_await c.get(base + "/login");
+    std::string sid = co_await text_of(who);
+    EXPECT_EQ(sid, "py42");
+    http::request_options up{.body = std::string(200000, 'u')};
+    auto u = co_await c.post(base + "/upload", std::move(up));
+    std::string uploaded = co_await text_of(u);
+    EXPECT_EQ(uploaded, "200000 100-continue");
+    auto s = co_await c.get(base + "/stream");
+    std::string streamed = co_await text_of(s);
+    EXPECT_EQ(streamed, std::string(100000, 'x'));
+    EXPECT_EQ(c.pool().opened_total(), 1u);  // keep-alive throughout
   }());
 }

@@ -3,11 +3,14 @@
 // Servers for the client tests, on the test's own loop (127.0.0.1, port 0): the project's
 // `http::app`, and raw TCP servers scripted byte by byte (stalls, chunking, early closes).
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include "eddy/http/app.hpp"
+#include "eddy/http/client.hpp"
+#include "eddy/runtime/sleep.hpp"
 #include "eddy/net/address.hpp"
 #include "eddy/net/tcp_listener.hpp"
 #include "eddy/net/tcp_stream.hpp"
@@ -103,6 +106,69 @@ inline task<std::string> read_request(tcp_stream& s) {
 inline task<bool> send(tcp_stream& s, std::string_view data) {
   auto r = co_await s.write(std::span<const char>(data.data(), data.size()));
   co_return r.has_value();
+}
+
+/// Reads one request and never answers.
+inline task<void> never_answer(tcp_stream s, int) {
+  co_await read_request(s);
+  co_await eddy::sleep_for(std::chrono::hours(1));
+}
+
+namespace http = eddy::http;
+
+// The body as text, or "<error: ...>" (co_await cannot appear inside the EXPECT macros).
+inline task<std::string> text_of(eddy::result<http::client_response>& r) {
+  if (!r) co_return "<error: " + r.error().message() + ">";
+  auto t = co_await r->text();
+  if (!t) co_return "<error: " + t.error().message() + ">";
+  co_return *t;
+}
+
+// The error of a GET (or none), for requests run with `spawn`.
+inline task<std::error_code> get_error(http::client& c, std::string u) {
+  auto r = co_await c.get(u);
+  co_return r.error();
+}
+
+inline void add_routes(http::app& app) {
+  app.get("/hello", [](http::request&) -> task<http::response> { co_return http::response::text("hello"); });
+  app.get("/json", [](http::request&) -> task<http::response> {
+    co_return http::response::json({{"n", 1}, {"s", "x"}});
+  });
+  app.get("/missing-here", [](http::request&) -> task<http::response> {
+    co_return http::response::text("nope", 404);
+  });
+  app.get("/boom", [](http::request&) -> task<http::response> { co_return http::response::text("x", 503); });
+  auto echo = [](http::request& req) -> task<http::response> {
+    std::string out(req.method_name());
+    out += "|" + std::string(req.header("Content-Type").value_or("-"));
+    out += "|" + std::string(req.query_string());
+    out += "|" + std::string(req.body());
+    out += "|" + std::string(req.header("Authorization").value_or("-"));
+    co_return http::response::text(out);
+  };
+  app.route(http::router::bit(http::method::get) | http::router::bit(http::method::post) |
+                http::router::bit(http::method::put) | http::router::bit(http::method::patch) |
+                http::router::bit(http::method::del),
+            "/echo", echo);
+  app.get("/r/<n:int>", [](http::request& req) -> task<http::response> {
+    int n = req.param<int>("n");
+    co_return http::response::redirect(n <= 1 ? "/hello" : "/r/" + std::to_string(n - 1), 302);
+  });
+  app.get("/loop", [](http::request&) -> task<http::response> { co_return http::response::redirect("/loop"); });
+  app.post("/see-other", [](http::request&) -> task<http::response> {
+    co_return http::response::redirect("/echo", 303);
+  });
+  app.post("/moved", [](http::request&) -> task<http::response> {
+    co_return http::response::redirect("/echo", 301);
+  });
+  app.get("/slow/<n:int>", [](http::request& req) -> task<http::response> {
+    co_await eddy::sleep_for(std::chrono::milliseconds(5));
+    co_return http::response::text(std::to_string(req.param<int>("n")));
+  });
+  app.post("/temporary", [](http::request&) -> task<http::response> {
+    co_return http::response::redirect("/echo?kept=1", 307);
+  });
 }
 
 }  // namespace eddy::test

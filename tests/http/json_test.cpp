@@ -55,3 +55,18 @@ TEST(Json, WrongTypeAccessThrows) {
   EXPECT_THROW(v.as_string(), std::invalid_argument);
   EXPECT_THROW(v.as_object(), std::invalid_argument);
 }
+
+// Found by fuzzing: 5.5e20 was written as "550551555505515500000", which no parser reads back
+// (past 2^64), and an integral double came back as an integer.
+TEST(Json, IntegralDoublesSerializeAsDoublesAndParseBack) {
+  EXPECT_EQ(json(3.0).dump(), "3.0");
+  EXPECT_EQ(json(-2.0).dump(), "-2.0");
+  EXPECT_EQ(json(2.5).dump(), "2.5");
+  EXPECT_EQ(json(1e300).dump(), "1e+300");
+  json big = json::parse("5505515555055155E5");
+  ASSERT_TRUE(big.is_double());
+  json again = json::parse(big.dump());
+  EXPECT_TRUE(again.is_double());
+  EXPECT_EQ(again, big);
+  EXPECT_TRUE(json::parse(json(3.0).dump()).is_double());
+}

@@ -183,7 +183,23 @@ INSTANTIATE_TEST_SUITE_P(
         bad_request{"chunked_body_too_large", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n" + std::string(101, 'x') + "\r\n0\r\n\r\n", 413},
         bad_request{"http2_version", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},
         bad_request{"unknown_expectation", "GET / HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\n\r\n", 417},
-        bad_request{"connect", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 501}),
+        bad_request{"connect", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 501},
+        bad_request{"unknown_method", "FOO / HTTP/1.1\r\nHost: a\r\n\r\n", 501},
+        bad_request{"lowercase_method", "get / HTTP/1.1\r\nHost: a\r\n\r\n", 501},
+        bad_request{"method_with_control_byte", "GE\x01T / HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+        bad_request{"http_1_2", "GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505},
+        bad_request{"gzip_then_chunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501},
+        bad_request{"gzip_field_then_chunked_field", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501},
+        bad_request{"fragment_in_target", "GET /a#b HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+        // Found by fuzzing: llhttp takes any byte after a CR for the LF.
+        bad_request{"cr_without_lf_in_last_chunk", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r[\n\r\n", 400},
+        bad_request{"cr_without_lf_after_chunk_size", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\rXhello\r\n0\r\n\r\n", 400},
+        bad_request{"cr_without_lf_after_chunk_data", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\rX0\r\n\r\n", 400},
+        bad_request{"no_crlf_after_chunk_data", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxAB0\r\n\r\n", 400},
+        bad_request{"bare_lf_ending_the_trailers", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\n", 400},
+        bad_request{"bare_lf_after_chunk_size", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n", 400},
+        bad_request{"cr_without_lf_in_header", "GET / HTTP/1.1\r\nHost: a\rX: y\r\n\r\n", 400},
+        bad_request{"cr_without_lf_in_request_line", "GET / HTTP/1.1\rXHost: a\r\n\r\n", 400}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Parser, ParsesResponsesWithEveryBodyFraming) {
@@ -231,4 +247,78 @@ TEST(Parser, HeadResponseHasNoBodyWhateverItsContentLength) {
   EXPECT_EQ(p.head().content_length, 1000u);
   s = p.feed(wire.data(), s.consumed, wire.size());
   EXPECT_EQ(s.what, parser::event::message_end);  // the next response, not 1000 body bytes
+}
+
+TEST(Parser, SkippedHeaderFieldsStillFrameTheMessageAndCountTowardsTheLimit) {
+  parser p(parser::kind::response);
+  p.skip_header_fields(true);
+  std::string wire =
+      "HTTP/1.1 200 OK\r\nX-A: 1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+      "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno";
+  auto s = p.feed(wire.data(), 0, wire.size());
+  ASSERT_EQ(s.what, parser::event::head);
+  EXPECT_TRUE(p.head().chunked);
+  EXPECT_TRUE(p.head().headers.empty());
+  std::size_t at = s.consumed;
+  s = p.feed(wire.data(), at, wire.size());
+  ASSERT_EQ(s.what, parser::event::message_end);
+  at += s.consumed;
+  s = p.feed(wire.data(), at, wire.size());
+  ASSERT_EQ(s.what, parser::event::head);
+  EXPECT_EQ(p.head().status, 404);
+  EXPECT_EQ(p.head().content_length, 2u);
+  EXPECT_FALSE(p.head().keep_alive);
+  at += s.consumed;
+  EXPECT_EQ(p.feed(wire.data(), at, wire.size()).what, parser::event::message_end);
+
+  parser small(parser::kind::response, parser_limits{.max_head_bytes = 64});
+  small.skip_header_fields(true);
+  std::string big = "HTTP/1.1 200 OK\r\nX-Long: " + std::string(100, 'x') + "\r\n\r\n";
+  EXPECT_EQ(small.feed(big.data(), 0, big.size()).what, parser::event::error);
+}
+
+// Found by fuzzing (clang UBSan in llhttp: null pointer plus zero): a connection that has
+// read nothing has no buffer yet and feeds an empty range of a null base.
+TEST(Parser, AcceptsAnEmptyRangeOfANullBuffer) {
+  parser p(parser::kind::request);
+  auto st = p.feed(nullptr, 0, 0);
+  EXPECT_EQ(st.what, parser::event::need_more);
+  EXPECT_EQ(st.consumed, 0u);
+  EXPECT_TRUE(p.idle());
+  std::string wire = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+  st = p.feed(wire.data(), 0, wire.size());
+  EXPECT_EQ(st.what, parser::event::message_end);
+  EXPECT_EQ(st.consumed, wire.size());
+}
+
+// Found by fuzzing: a close-delimited response whose body is empty (the peer closes right
+// after the head) was reported as cut short, so the client failed it with unexpected_eof.
+TEST(Parser, EndOfInputRightAfterTheHeadEndsAnEmptyCloseDelimitedBody) {
+  for (std::string wire : {"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", "HTTP/1.0 200 OK\r\n\r\n"}) {
+    parser p(parser::kind::response);
+    auto st = p.feed(wire.data(), 0, wire.size());
+    ASSERT_EQ(st.what, parser::event::head) << wire;
+    EXPECT_EQ(st.consumed, wire.size());
+    st = p.finish();
+    EXPECT_EQ(st.what, parser::event::message_end) << wire;
+    EXPECT_EQ(p.body_received(), 0u);
+  }
+  // A body that was promised is still cut short.
+  std::string wire = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nab";
+  parser p(parser::kind::response);
+  auto st = p.feed(wire.data(), 0, wire.size());
+  ASSERT_EQ(st.what, parser::event::head);
+  if (st.consumed < wire.size()) p.feed(wire.data(), st.consumed, wire.size());
+  EXPECT_EQ(p.finish().what, parser::event::error);
+}
+
+// Found by fuzzing: llhttp takes a one- or two-digit status code.
+TEST(Parser, RejectsAStatusCodeThatIsNotThreeDigits) {
+  for (std::string wire : {"HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n", "HTTP/1.1 2 OK\r\n\r\n",
+                           "HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n"}) {
+    for_every_split(parser::kind::response, wire, [&](const outcome& o) {
+      EXPECT_EQ(o.error_status, 502) << wire;
+      EXPECT_TRUE(o.messages.empty()) << wire;
+    });
+  }
 }

@@ -51,3 +51,10 @@ TEST(UrlCodec, PercentDecodingOfQueryValues) {
   percent_encode("a b/c~", enc);
   EXPECT_EQ(enc, "a%20b%2Fc~");
 }
+
+// Found by fuzzing: the fast path for paths with nothing to decode let a raw NUL through.
+TEST(UrlCodec, RejectsARawNulAsItRejectsAnEncodedOne) {
+  EXPECT_EQ(normalized(std::string_view("/a\0b", 4)), "<rejected>");
+  EXPECT_EQ(normalized(std::string_view("/\0", 2)), "<rejected>");
+  EXPECT_EQ(normalized("/a%00b"), "<rejected>");
+}

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -321,4 +322,32 @@ TEST(Examples, TourRunsEveryExampleAndSumsUp) {
   for (const auto& l : r.lines) headings += l.starts_with("== ");
   EXPECT_EQ(headings, 12);
   EXPECT_TRUE(r.lines.back().starts_with("Tour done: 12 of 12 examples ran in")) << r.lines.back();
+}
+
+TEST(Examples, FetchCatsFetchesEachCatInEverySectionFromItsLocalServer) {
+  REQUIRE_EXAMPLES();
+  auto r = run_example("fetch_cats", "");
+  EXPECT_EQ(r.exit_code, 0);
+  const std::regex cat(R"(^cat (200|418|500): HTTP 200, (\d+) bytes, \d+\.\d{3} s$)");
+  const std::regex total(R"(^Total \d+\.\d{3} s$)");
+  const lines headings{"One after another:", "Tasks made first, then awaited in turn (still one after another):",
+                       "Spawned (create_task), then awaited:", "All at once (when_all, asyncio.gather):"};
+  ASSERT_EQ(r.lines.size(), 4u * 5 + 3) << ::testing::PrintToString(r.lines);
+  for (std::size_t s = 0; s < 4; ++s) {
+    const std::size_t at = s * 6;  // heading, three cats, total, blank
+    EXPECT_EQ(r.lines[at], headings[s]);
+    std::vector<std::string> seen;
+    for (std::size_t i = 1; i <= 3; ++i) {
+      std::smatch m;
+      ASSERT_TRUE(std::regex_match(r.lines[at + i], m, cat)) << r.lines[at + i];
+      EXPECT_EQ(std::stoi(m[2]), 2048 + std::stoi(m[1]));  // the whole picture arrived
+      seen.push_back(m[1]);
+    }
+    if (s < 2) {
+      EXPECT_EQ(seen, (lines{"200", "418", "500"}));  // one after another: in order
+    }
+    std::sort(seen.begin(), seen.end());
+    EXPECT_EQ(seen, (lines{"200", "418", "500"}));
+    EXPECT_TRUE(std::regex_match(r.lines[at + 4], total)) << r.lines[at + 4];
+  }
 }

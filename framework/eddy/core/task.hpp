@@ -80,17 +80,33 @@ struct root_block {
 #define EDDY_FRAME_CACHE 1
 #endif
 
-/// A per-thread cache of freed coroutine frames, by size (8-byte classes up to 512 bytes, at
-/// most 32 frames per class, so at most 512 KiB per thread). Creating a task then costs a
-/// free-list pop instead of a malloc/free pair; a frame freed on another thread joins that
-/// thread's cache. Disabled under AddressSanitizer so that frame use-after-free stays visible.
+/// A per-thread cache of freed coroutine frames, by size: 8-byte classes up to 512 bytes and
+/// 32-byte classes up to 2 KiB (a server's per-request frames, e.g. the one that runs a
+/// handler, are larger than 512 bytes), at most 32 frames per class, so at most about 2.5 MiB
+/// per thread. Creating a task then costs a free-list pop instead of a malloc/free pair; a
+/// frame freed on another thread joins that thread's cache. Disabled under AddressSanitizer so
+/// that frame use-after-free stays visible.
 struct frame_cache {
   static constexpr std::size_t granule = 8;
-  static constexpr std::size_t classes = 64;
+  static constexpr std::size_t small_limit = 512;  // 8-byte classes up to here
+  static constexpr std::size_t large_granule = 32;
+  static constexpr std::size_t large_limit = 2048;  // 32-byte classes up to here
+  static constexpr std::size_t classes =
+      small_limit / granule + 1 + (large_limit - small_limit) / large_granule;
   static constexpr std::uint32_t limit = 32;
   struct block {
     block* next;
   };
+  /// The class of a frame of `size` bytes (`classes` if it is too large to cache), and the
+  /// size of the blocks of that class.
+  static constexpr std::size_t class_of(std::size_t size) noexcept {
+    if (size <= small_limit) return (size + granule - 1) / granule;
+    if (size <= large_limit) return small_limit / granule + (size - small_limit + large_granule - 1) / large_granule;
+    return classes;
+  }
+  static constexpr std::size_t block_size(std::size_t c) noexcept {
+    return c <= small_limit / granule ? c * granule : small_limit + (c - small_limit / granule) * large_granule;
+  }
   block* free[classes];
   std::uint32_t count[classes];
   bool owned;   // frame_cache_owner will empty this cache at thread exit
@@ -126,7 +142,7 @@ inline void own_frame_cache(frame_cache& cache) noexcept {
 
 inline void* allocate_frame(std::size_t size) {
 #if EDDY_FRAME_CACHE
-  std::size_t c = (size + frame_cache::granule - 1) / frame_cache::granule;
+  std::size_t c = frame_cache::class_of(size);
   if (c < frame_cache::classes) {
     frame_cache& cache = tls_frame_cache;
     if (frame_cache::block* b = cache.free[c]) {
@@ -134,7 +150,7 @@ inline void* allocate_frame(std::size_t size) {
       --cache.count[c];
       return b;
     }
-    return ::operator new(c * frame_cache::granule);
+    return ::operator new(frame_cache::block_size(c));
   }
 #endif
   return ::operator new(size);
@@ -142,7 +158,7 @@ inline void* allocate_frame(std::size_t size) {
 
 inline void deallocate_frame(void* p, std::size_t size) noexcept {
 #if EDDY_FRAME_CACHE
-  std::size_t c = (size + frame_cache::granule - 1) / frame_cache::granule;
+  std::size_t c = frame_cache::class_of(size);
   if (c < frame_cache::classes) {
     frame_cache& cache = tls_frame_cache;
     if (!cache.closed && cache.count[c] < frame_cache::limit) {

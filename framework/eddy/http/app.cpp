@@ -38,7 +38,8 @@ std::size_t app::add_route(std::uint32_t methods, std::string pattern, handler h
                            const std::vector<std::size_t>* group_middleware) {
   if (!h) throw std::invalid_argument("route '" + pattern + "': empty handler");
   std::size_t id = router_.add(methods, pattern, o.name);
-  route_entry e{std::move(h), global_middleware_};
+  route_entry e{std::move(h), global_middleware_, o.stream_body, o.max_body_bytes};
+  if (o.stream_body || o.max_body_bytes) has_body_policies_ = true;
   if (group_middleware) e.chain.insert(e.chain.end(), group_middleware->begin(), group_middleware->end());
   if (routes_.size() <= id) routes_.resize(id + 1);
   routes_[id] = std::move(e);
@@ -111,6 +112,13 @@ app& app::static_files(std::string prefix, std::string dir, bool index_files) {
 
 std::string app::url_for(std::string_view name, const std::vector<std::pair<std::string, std::string>>& params) const {
   return router_.url_for(name, params);
+}
+
+app::body_policy app::body_policy_for(method m, std::string_view path) const {
+  route_match match = router_.match(m, path);
+  if (match.result != route_match::kind::found) return {};
+  const route_entry& e = routes_[match.route];
+  return {e.stream_body, e.max_body_bytes};
 }
 
 void app::freeze() noexcept {

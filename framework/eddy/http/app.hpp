@@ -57,6 +57,13 @@ enum class lifecycle { before_start, after_start, before_stop, after_stop };
 struct route_options {
   /// Name for `url_for`.
   std::string name;
+  /// Run the handler as soon as the request head is in and let it read the body as it
+  /// arrives, through `req.body_stream()` (uploads of any size in constant memory); `req.body()`
+  /// is then empty. Off: the body is read whole before the handler runs.
+  bool stream_body = false;
+  /// This route's request body limit in bytes; over it, 413 (from Content-Length, before any
+  /// body byte is read). 0: the server's `limits.max_body_bytes`.
+  std::uint64_t max_body_bytes = 0;
 };
 
 /// Server settings. Defaults follow nginx where nginx has one.
@@ -222,6 +229,8 @@ class app {
   struct route_entry {
     handler fn;
     std::vector<std::size_t> chain;  // middleware indices
+    bool stream_body = false;
+    std::uint64_t max_body_bytes = 0;
   };
   std::size_t add_route(std::uint32_t methods, std::string pattern, handler h, route_options o,
                         const std::vector<std::size_t>* group_middleware);
@@ -236,12 +245,23 @@ class app {
       exception_handlers_;
   std::vector<std::pair<lifecycle, std::function<task<void>()>>> listeners_;
   bool frozen_ = false;
+  bool has_body_policies_ = false;
   std::unique_ptr<metrics> metrics_;  // null unless expose_metrics()
   std::atomic<unsigned> accepting_{0};        // serve() loops accepting now
   std::atomic<unsigned> workers_expected_{0};  // run()'s worker count (0 outside run)
   std::atomic<bool> stopping_{false};          // run() got its stop signal
 
  public:
+  /// How the server reads the body of a request for a route (`route_options`).
+  struct body_policy {
+    bool stream = false;
+    std::uint64_t max_bytes = 0;  // 0: the server's limit
+  };
+  /// The policy of the route that `m` and the decoded `path` select (the default policy if
+  /// none matches). Used by the server before it reads a body.
+  body_policy body_policy_for(method m, std::string_view path) const;
+  /// True if some route streams its body or has its own body limit.
+  bool has_body_policies() const noexcept { return has_body_policies_; }
   // Used by the server.
   task<void> fire(lifecycle when) const;
   const std::vector<std::size_t>& global_chain() const noexcept { return global_middleware_; }

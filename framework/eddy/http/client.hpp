@@ -4,22 +4,35 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "eddy/core/async_generator.hpp"
 #include "eddy/core/result.hpp"
 #include "eddy/core/task.hpp"
+#include "eddy/http/client_auth.hpp"
 #include "eddy/http/client_errc.hpp"
 #include "eddy/http/client_response.hpp"
+#include "eddy/http/client_trace.hpp"
 #include "eddy/http/connection_pool.hpp"
+#include "eddy/http/cookie_jar.hpp"
 #include "eddy/http/headers.hpp"
 #include "eddy/http/json.hpp"
 #include "eddy/http/method.hpp"
+#include "eddy/http/proxy_settings.hpp"
+#include "eddy/http/retry_policy.hpp"
 #include "eddy/http/url.hpp"
 #include "eddy/net/tls_context.hpp"
 
 namespace eddy::http {
+
+namespace detail {
+struct outgoing_body;
+struct exchange;
+}  // namespace detail
 
 /// Per-request time limits. They are not cumulative: each one bounds its own stage, and a
 /// zero duration turns it off. The error code says which one fired (see `client_errc`).
@@ -55,14 +68,43 @@ struct client_options {
   tls_client_options tls{};
   /// Redirects followed by default (0: none).
   int max_redirects = 10;
-  /// The cap on bodies read whole (`text()`, `bytes()`, `json()`); streaming is not capped.
+  /// The cap on bodies read whole (`text()`, `bytes()`, `json()`), counted after decoding (a
+  /// small gzip body that inflates past it fails with `body_too_large`: zip bombs); streaming
+  /// is not capped.
   std::uint64_t max_body_bytes = 64 * 1024 * 1024;
   /// Sent as `User-Agent` unless the request sets one; empty: none.
   std::string user_agent = "eddy";
+  /// Sends `Accept-Encoding: gzip, deflate` (unless the request sets `Accept-Encoding`) and
+  /// decodes bodies so encoded, in `text()`/`bytes()`/`json()` and in the streaming body.
+  /// Other codings are passed through as received. `headers()` and `content_length()` still
+  /// describe the encoded body.
+  bool decompress = true;
+  /// Keeps a cookie jar (`client::cookies()`, RFC 6265 rules): `Set-Cookie` of every
+  /// response, redirect hops included, is stored and sent back where it applies.
+  bool cookies = false;
+  /// The HTTP proxy (none by default; `proxy_settings::from_environment()` reads
+  /// `http_proxy`, `HTTPS_PROXY`, `NO_PROXY`). The constructor throws `std::invalid_argument`
+  /// for a proxy URL it cannot use.
+  proxy_settings proxy{};
+  /// `Authorization` for every request that sets none itself (Basic or Bearer).
+  client_auth auth{};
+  /// Retries with backoff (off by default; see `retry_policy`).
+  retry_policy retry{};
+  /// Tracing callbacks: exchange start and end, new and reused connections, timings.
+  client_trace trace{};
+  /// Request bodies of at least this many bytes, and streamed bodies of unknown size, are
+  /// announced with `Expect: 100-continue`: the body is sent only after the server's
+  /// `100 Continue`, so that a server that refuses it (401, 413, 417) answers before the
+  /// upload. 0: never.
+  std::uint64_t expect_continue_min_bytes = 1024 * 1024;
+  /// How long to wait for `100 Continue` before sending the body anyway (servers that ignore
+  /// `Expect` never send one).
+  std::chrono::milliseconds expect_continue_timeout{std::chrono::seconds(1)};
 };
 
-/// What to send besides the method and URL. At most one of `body`, `json`, `form` is used
-/// (in that order of precedence); each sets a default Content-Type.
+/// What to send besides the method and URL. At most one of `body`, `json`, `form`,
+/// `body_file`, `body_stream` is used (in that order of precedence); each sets a default
+/// Content-Type.
 ///
 /// GCC 12 rejects a braced list of strings inside a `co_await` expression ("array used as
 /// initializer"), so with `headers`, `form` or `query` lists build the options as a named
@@ -83,6 +125,23 @@ struct request_options {
   std::optional<client_timeouts> timeouts{};
   /// Overrides the client's `max_redirects` for this request (0: do not follow).
   std::optional<int> max_redirects{};
+  /// A file sent as the body (`application/octet-stream`), streamed in 64 KiB pieces with its
+  /// size as Content-Length, never read whole. A file that cannot be opened fails the request
+  /// with the OS error (`no_such_file_or_directory`, ...) before anything is sent.
+  std::optional<std::filesystem::path> body_file{};
+  /// A body produced piece by piece, sent with `Transfer-Encoding: chunked`
+  /// (`application/octet-stream`). The function is called for every attempt (a 307/308
+  /// redirect or a retry sends the body again); an exception thrown by the generator
+  /// propagates out of the request (the connection is closed).
+  std::function<async_generator<std::string>()> body_stream{};
+  /// Overrides the client's `auth`.
+  std::optional<client_auth> auth{};
+  /// Overrides the client's `retry` policy.
+  std::optional<retry_policy> retry{};
+  /// Overrides the client's `decompress`.
+  std::optional<bool> decompress{};
+  /// Forces `Expect: 100-continue` on (true) or off (false) whatever the body's size.
+  std::optional<bool> expect_continue{};
 };
 
 /// An HTTP/1.1 client with a keep-alive connection pool (aiohttp's ClientSession). Bound to
@@ -110,6 +169,10 @@ struct request_options {
 /// 303 turns the method into GET (HEAD stays HEAD) and drops the body; 301/302 do so for
 /// POST; 307/308 keep method and body. `Authorization` and `Cookie` are dropped when the
 /// origin changes.
+///
+/// Options add gzip/deflate decoding (on by default), a cookie jar, an HTTP proxy, default
+/// credentials, retries with backoff, tracing hooks and `Expect: 100-continue` for large
+/// uploads; see `client_options`.
 class client {
  public:
   /// Throws `std::system_error` when the TLS options cannot be loaded (a missing CA file).
@@ -138,17 +201,22 @@ class client {
   const connection_pool& pool() const noexcept { return pool_; }
   /// Closes idle connections now.
   void close_idle() noexcept { pool_.close_idle(); }
+  /// The cookie jar (empty and unused unless `client_options::cookies`).
+  cookie_jar& cookies() noexcept { return jar_; }
+  /// The options the client was built with.
+  const client_options& options() const noexcept { return options_; }
 
  private:
-  task<result<client_response>> send_once(const url& u, method m, const http::headers& hdrs,
-                                          const std::string* body, const client_timeouts& t,
-                                          time_point total);
-  task<result<connection_pool::lease>> open(const url& u, bool fresh_only,
-                                            const client_timeouts& t, time_point total);
+  task<result<client_response>> follow(method m, url u, http::headers hdrs, detail::outgoing_body& body,
+                                       const request_options& o, const client_timeouts& t,
+                                       time_point total, int attempt);
+  task<result<client_response>> send_once(detail::exchange& x);
+  task<result<connection_pool::lease>> open(detail::exchange& x, bool fresh_only);
 
   client_options options_;
   tls_context tls_;
   connection_pool pool_;
+  cookie_jar jar_;
 };
 
 }  // namespace eddy::http

@@ -44,6 +44,12 @@ enum class client_errc {
   /// The connection was closed before the whole response arrived, after the request may have
   /// been processed (a reused connection the server closed, or a non-idempotent request).
   connection_closed,
+  /// The body's `Content-Encoding` (gzip, deflate) could not be decoded: corrupt or truncated
+  /// compressed data. The connection is closed.
+  decode_error,
+  /// The proxy refused the `CONNECT` tunnel (a status other than 2xx) or sent a malformed
+  /// answer to it. Nothing reached the origin server.
+  proxy_error,
 };
 
 /// The category of `client_errc`; `name()` is "eddy.http.client".

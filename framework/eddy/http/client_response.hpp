@@ -17,6 +17,10 @@
 
 namespace eddy::http {
 
+namespace detail {
+class content_decoder;
+}  // namespace detail
+
 /// One piece of a streamed response body. True while it carries bytes; false at the end of
 /// the body or on error (then `error()` says which).
 struct body_chunk {
@@ -49,14 +53,23 @@ class client_response {
   /// The streaming body reader.
   class body_reader {
    public:
-    /// The next piece of the body: completes when bytes arrived, at the end of the body (a
-    /// false chunk with no error), or on error: `read_idle_timeout`, `total_timeout`,
-    /// `errc::unexpected_eof` (body cut short), `errc::protocol_error` (malformed chunking),
+    body_reader();
+    ~body_reader();
+    body_reader(const body_reader&) = delete;
+    body_reader& operator=(const body_reader&) = delete;
+
+    /// The next piece of the body (decoded when the client decodes its Content-Encoding,
+    /// at most 64 KiB of decoded bytes per piece): completes when bytes arrived, at the end of
+    /// the body (a false chunk with no error), or on error: `read_idle_timeout`,
+    /// `total_timeout`, `errc::unexpected_eof` (body cut short), `errc::protocol_error`
+    /// (malformed chunking), `client_errc::decode_error` (corrupt or truncated gzip/deflate),
     /// `errc::operation_canceled` (the connection is then discarded). After the end or an
     /// error, further calls yield the same false chunk.
     task<body_chunk> next();
-    /// Bytes of body received so far.
+    /// Bytes of body received so far, as sent (before decoding).
     std::uint64_t received() const noexcept { return received_; }
+    /// True when the body is being decoded (gzip or deflate).
+    bool decoding() const noexcept { return decoder_ != nullptr; }
     /// True once the whole body was read.
     bool done() const noexcept { return done_; }
 
@@ -73,6 +86,8 @@ class client_response {
     time_point total_deadline_ = time_point::max();
     std::chrono::milliseconds read_idle_{0};
     bool keep_alive_ = false;
+    std::unique_ptr<detail::content_decoder> decoder_;
+    std::unique_ptr<char[]> decoded_;
   };
 
   /// An empty response (status 0, no body); real ones come from `http::client`.

@@ -21,7 +21,7 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
-/// `s` without leading and trailing spaces and tabs (HTTP's optional whitespace).
+/// `s` without leading and trailing spaces and tabs (optional whitespace, RFC 9110 5.6.3).
 constexpr std::string_view trim_ows(std::string_view s) noexcept {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);

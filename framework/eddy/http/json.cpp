@@ -162,6 +162,12 @@ void json::dump_to(std::string& out) const {
       char buf[32];
       auto r = std::to_chars(buf, buf + sizeof buf, d);
       out.append(buf, r.ptr);
+      // The shortest form of an integral double has no '.' or exponent ("5.5e20" comes out as
+      // "550000000000000000000"): past 2^64 no JSON parser reads that back (simdjson fails:
+      // found by fuzzing), and below it the value would come back as an integer.
+      if (std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)).find_first_of(".e") == std::string_view::npos) {
+        out += ".0";
+      }
       break;
     }
     case 4: json_escape(out, std::get<std::string>(v_)); break;

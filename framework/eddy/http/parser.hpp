@@ -105,9 +105,26 @@ class parser {
   /// cut short.
   step finish();
 
+  /// Picks each request's body limit from its head (a server's per-route limits): called once
+  /// per request whose head announces a body (Content-Length above 0, or chunked), before the
+  /// Content-Length is checked, with the head's spans relative to `base`. Returns the limit
+  /// for that message; without a hook it is `limits.max_body_bytes`. `ctx` is passed back.
+  using body_limit_hook = std::uint64_t (*)(void* ctx, const message_head& head, const char* base);
+  void set_body_limit_hook(body_limit_hook hook, void* ctx) noexcept {
+    body_limit_hook_ = hook;
+    body_limit_ctx_ = ctx;
+  }
+
   /// For responses: the request was HEAD (or CONNECT), so the response has no body whatever
   /// its headers say. Set before feeding the response.
   void expect_no_body(bool v) noexcept { expect_no_body_ = v; }
+
+  /// For a caller that never reads the header fields (a load generator): they are still
+  /// parsed, framing (Content-Length, Transfer-Encoding, chunks) is still checked by llhttp and
+  /// `max_head_bytes` still applies, but `head().headers` stays empty and the per-field checks
+  /// meant for requests and for values passed on (Host, Expect, obsolete line folding) are
+  /// skipped. Set between messages.
+  void skip_header_fields(bool v) noexcept { skip_fields_ = v; }
 
   const message_head& head() const noexcept { return head_; }
   /// Body bytes consumed by the last `feed` call, in order.
@@ -137,7 +154,12 @@ class parser {
   bool head_started_ = false;
   bool idle_ = true;
   bool expect_no_body_ = false;
+  bool skip_fields_ = false;
+  bool after_cr_ = false;  // the last framing byte fed was a CR
   std::uint64_t body_received_ = 0;
+  std::uint64_t body_limit_ = 0;  // of the current message
+  body_limit_hook body_limit_hook_ = nullptr;
+  void* body_limit_ctx_ = nullptr;
   int error_status_ = 0;
   std::string_view error_reason_;
 };

@@ -13,6 +13,7 @@
 
 #include "eddy/core/cancellation.hpp"
 #include "eddy/core/unique_function.hpp"
+#include "eddy/http/body_stream.hpp"
 #include "eddy/http/error.hpp"
 #include "eddy/http/json.hpp"
 #include "eddy/http/method.hpp"
@@ -52,9 +53,13 @@ class request {
     return {head_->headers[i].name.in(base_), head_->headers[i].value.in(base_)};
   }
 
-  /// The body, whole (requests are read completely before the handler runs unless the route
-  /// streams its body).
+  /// The body, whole: requests are read completely before the handler runs, unless the route
+  /// streams its body (`route_options::stream_body`), where this is empty and the body comes
+  /// from `body_stream()`.
   std::string_view body() const noexcept { return body_; }
+  /// The body as a stream of pieces (see `http::body_stream`): the way to read it on a route
+  /// with `stream_body`; elsewhere it yields `body()` in one piece.
+  http::body_stream& body_stream() noexcept { return body_stream_; }
   /// The body parsed as JSON. Throws `http::error(400)` with the parse error for invalid JSON.
   http::json json() const;
 
@@ -102,6 +107,7 @@ class request {
   std::string_view path_;
   std::string_view query_;
   std::string_view body_;
+  http::body_stream body_stream_;
   std::string_view remote_;
   std::string_view scheme_ = "http";
   std::string_view route_pattern_;

@@ -1,14 +1,25 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "eddy/http/headers.hpp"
 #include "eddy/http/json.hpp"
+#include "eddy/net/unique_fd.hpp"
 
 namespace eddy::http {
+
+/// A region of an open file, sent as a response body by the server straight from the page
+/// cache (sendfile(2) over plain TCP; read and written in pieces over TLS).
+struct file_body {
+  unique_fd fd;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+};
 
 /// An HTTP response built by a handler. The server adds `Date`, `Server`, `Content-Length`
 /// (or chunked framing) and `Connection` itself; HEAD responses keep the headers of the GET
@@ -50,6 +61,15 @@ class response {
     r.headers_.set("Location", std::string(location));
     return r;
   }
+  /// `length` bytes of the open file `fd` from `offset` as the body, sent by the server
+  /// without reading the file into memory (`file_response` uses this for large files).
+  static response file(unique_fd fd, std::uint64_t offset, std::uint64_t length,
+                       std::string_view type = "application/octet-stream", int status = 200) {
+    response r(status);
+    r.file_ = std::make_shared<file_body>(file_body{std::move(fd), offset, length});
+    r.set_content_type(type);
+    return r;
+  }
   /// No body (204 by default).
   static response empty(int status = 204) { return response(status); }
 
@@ -82,6 +102,8 @@ class response {
 
   std::string& body() noexcept { return body_; }
   const std::string& body() const noexcept { return body_; }
+  /// The file region sent as the body instead of `body()`, if any.
+  const file_body* file() const noexcept { return file_.get(); }
 
  private:
   // Literal content types (the common case) are referenced, not copied: a response for the
@@ -97,6 +119,7 @@ class response {
   std::string owned_type_;
   http::headers headers_;
   std::string body_;
+  std::shared_ptr<const file_body> file_;
 };
 
 }  // namespace eddy::http

@@ -102,6 +102,9 @@ bool etag_matches(std::string_view header, std::string_view etag) {
 
 }  // namespace
 
+// Files up to this size are read into the response; larger ones are sent with sendfile.
+constexpr std::uint64_t in_memory_limit = 64 * 1024;
+
 response file_response(const request& req, const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw error(errno == EACCES ? 403 : 404);
@@ -167,8 +170,13 @@ response file_response(const request& req, const std::string& path) {
     }
   }
   std::uint64_t length = size == 0 ? 0 : last - first + 1;
-  std::string body;
-  {
+  response r;
+  if (length > in_memory_limit) {
+    // Large: the server sends it from the page cache (sendfile) as it writes.
+    r = response::file(unique_fd(fd), first, length, content_type_for(path), status);
+  } else {
+    // Small: one read now, so that pipelined responses still go out in one write.
+    std::string body;
     // Read for HEAD too: the response must carry the GET's Content-Length.
     body.resize(length);
     std::uint64_t done = 0;
@@ -181,9 +189,9 @@ response file_response(const request& req, const std::string& path) {
       }
       done += static_cast<std::uint64_t>(n);
     }
+    ::close(fd);
+    r = response::bytes(std::move(body), content_type_for(path), status);
   }
-  ::close(fd);
-  response r = response::bytes(std::move(body), content_type_for(path), status);
   r.headers().add("ETag", etag);
   r.headers().add("Last-Modified", last_modified);
   r.headers().add("Accept-Ranges", "bytes");

@@ -51,8 +51,10 @@ void percent_encode(std::string_view in, std::string& out, bool keep_slash) {
 bool normalize_path(std::string_view raw, std::string& out) {
   out.clear();
   if (raw.empty() || raw[0] != '/') return false;
-  // Most paths have nothing to decode or resolve: no escape, no dot segment, no backslash.
-  if (raw.find_first_of("%\\") == std::string_view::npos && raw.find("/.") == std::string_view::npos) {
+  // Most paths have nothing to decode or resolve: no escape, no dot segment, no backslash
+  // (and no raw NUL, which the decoder would refuse: found by fuzzing).
+  if (raw.find_first_of(std::string_view("%\\\0", 3)) == std::string_view::npos &&
+      raw.find("/.") == std::string_view::npos) {
     out.assign(raw);
     return true;
   }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -18,6 +19,21 @@
 #include "eddy/runtime/io.hpp"
 
 namespace eddy {
+
+namespace detail {
+
+/// `sock_recv` on a stream socket, tracking readiness in `st` (see `io_state::read_ready`): a
+/// read that drained the socket marks it not ready, and a read while not ready says EAGAIN
+/// without a system call. Only for stream sockets: a short datagram says nothing about the
+/// next one.
+inline result<std::size_t> stream_recv(io_state& st, int fd, std::span<char> buf) noexcept {
+  if (!st.read_ready && !st.hangup) return std::error_code(EAGAIN, std::system_category());
+  auto n = sock_recv(fd, buf);
+  if (!st.hangup && (n ? (*n > 0 && *n < buf.size()) : is_would_block(n))) st.read_ready = false;
+  return n;
+}
+
+}  // namespace detail
 
 /// Options for `tcp_stream::connect`.
 struct connect_options {
@@ -71,14 +87,24 @@ class tcp_stream {
   /// Reads up to `buf.size()` bytes; completes when at least one byte arrived (0 at end of
   /// stream).
   auto read_some(std::span<char> buf) {
-    return io_operation(reg(), io_direction::read,
-                        [fd = fd_of(), buf] { return detail::sock_recv(fd, buf); });
+    return io_operation(reg(), io_direction::read, [fd = fd_of(), buf, st = &reg().state()] {
+      return detail::stream_recv(*st, fd, buf);
+    });
   }
   /// Writes at least one byte of `buf` (returns how many); waits while the socket buffer is
   /// full. `std::errc::broken_pipe` / `connection_reset` when the peer is gone (no SIGPIPE).
   auto write_some(std::span<const char> buf) {
     return io_operation(reg(), io_direction::write,
                         [fd = fd_of(), buf] { return detail::sock_send(fd, buf); });
+  }
+  /// Sends at least one byte of the `count` bytes of file `file_fd` that start at `offset`,
+  /// straight from the page cache (sendfile(2)); waits while the socket buffer is full.
+  /// Returns how many were sent; 0 when the file ends before `offset`. Errors as
+  /// `write_some`.
+  auto send_file(int file_fd, std::uint64_t offset, std::size_t count) {
+    return io_operation(reg(), io_direction::write, [fd = fd_of(), file_fd, offset, count] {
+      return detail::sock_sendfile(fd, file_fd, offset, count);
+    });
   }
   /// Gathered `write_some`: writes at least one byte from `bufs` in one system call.
   auto writev_some(std::span<const std::span<const char>> bufs) {
@@ -103,10 +129,17 @@ class tcp_stream {
   /// Writes every buffer of `bufs` in order with as few system calls as possible.
   task<result<void>> writev(std::span<const std::span<const char>> bufs);
 
-  /// Reads without waiting: the bytes available now, 0 at end of stream, or EAGAIN.
+  /// Reads without waiting: the bytes available now, 0 at end of stream, or EAGAIN. Like
+  /// `read_some` it skips the system call when the last read drained the socket and nothing
+  /// was reported since (see `read_would_block`); a FIN or reset the loop has been told of is
+  /// always read.
   result<std::size_t> try_read_some(std::span<char> buf) noexcept {
-    return detail::sock_recv(fd_of(), buf);
+    return detail::stream_recv(reg().state(), fd_of(), buf);
   }
+  /// True when the last read drained the socket and the loop has reported nothing readable
+  /// since, so a read now would only say EAGAIN (callers can go straight to
+  /// `wait_readable`). Never true after the peer closed its side.
+  bool read_would_block() noexcept { return !reg().state().read_ready; }
   /// Waits until the socket may be readable again, without reading. Edge-triggered: call it
   /// after a read returned EAGAIN. Lets an idle connection wait without holding a buffer.
   auto wait_readable() { return wait_ready(reg(), io_direction::read); }

@@ -140,6 +140,10 @@ void transport::read_ready() {
       return;
     }
     protocol_->data_received(std::span<const char>(buf.data(), *n));
+    // A short read drained the socket: the next readiness report says when there is more
+    // (edge-triggered), so asking again now would only cost an EAGAIN. Not after the peer
+    // closed its side, whose end of stream must still be read.
+    if (*n < buf.size() && reg_.is_open() && !reg_.state().hangup) return;
   }
   if (!paused_ && !closing_ && !finished_) schedule_read();
 }

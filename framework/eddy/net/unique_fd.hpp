@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <span>
 #include <utility>
+
+#include "eddy/core/result.hpp"
 
 namespace eddy {
 
@@ -34,5 +39,10 @@ class unique_fd {
  private:
   int fd_ = -1;
 };
+
+/// Reads up to `buf.size()` bytes of the file `fd` at `offset` (pread(2): the file position
+/// does not move), blocking: meant for regular files, which never report EAGAIN. Returns the
+/// bytes read, 0 at end of file, or the OS error.
+result<std::size_t> read_file_at(int fd, std::span<char> buf, std::uint64_t offset) noexcept;
 
 }  // namespace eddy

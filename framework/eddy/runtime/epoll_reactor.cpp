@@ -78,7 +78,8 @@ int reactor::poll(std::chrono::nanoseconds timeout, void (*sink)(void*, const io
     }
     std::uint32_t e = events[i].events;
     constexpr std::uint32_t failed = EPOLLERR | EPOLLHUP;
-    io_event ev{s, (e & (EPOLLIN | EPOLLRDHUP | failed)) != 0, (e & (EPOLLOUT | failed)) != 0};
+    io_event ev{s, (e & (EPOLLIN | EPOLLRDHUP | failed)) != 0, (e & (EPOLLOUT | failed)) != 0,
+                (e & (EPOLLRDHUP | failed)) != 0};
     sink(ctx, ev);
     ++reported;
   }

@@ -197,6 +197,8 @@ void event_loop::drain_posted() {
 void event_loop::on_io(void* self, const detail::io_event& ev) {
   auto* loop = static_cast<event_loop*>(self);
   detail::io_state& s = *ev.state;
+  if (ev.hangup) s.hangup = true;
+  if (ev.readable) s.read_ready = true;
   if (ev.readable && s.reader) {
     detail::io_waiter* w = s.reader;
     if (w->on_ready(w)) {

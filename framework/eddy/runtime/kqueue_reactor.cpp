@@ -111,7 +111,8 @@ int reactor::poll(std::chrono::nanoseconds timeout, void (*sink)(void*, const io
     // then reports 0 / the error — the epoll backend's mapping of EPOLLRDHUP/HUP/ERR. An
     // EV_ERROR on a descriptor wakes both directions, as EPOLLERR does.
     bool failed = (k.flags & EV_ERROR) != 0;
-    io_event ev{s, failed || k.filter == EVFILT_READ, failed || k.filter == EVFILT_WRITE};
+    io_event ev{s, failed || k.filter == EVFILT_READ, failed || k.filter == EVFILT_WRITE,
+                failed || (k.filter == EVFILT_READ && (k.flags & EV_EOF) != 0)};
     sink(ctx, ev);
     ++reported;
   }

@@ -21,6 +21,14 @@ struct io_state {
   int fd = -1;
   io_waiter* reader = nullptr;
   io_waiter* writer = nullptr;
+  /// False once a stream read drained the socket (a short read, or EAGAIN) and nothing was
+  /// reported readable since: the next read would only say EAGAIN, so stream reads wait for
+  /// the next report instead of asking (one system call fewer per message; tokio does the
+  /// same). Set again by every readable report.
+  bool read_ready = true;
+  /// The peer closed its side or the socket failed (EPOLLRDHUP/HUP/ERR, EV_EOF). Sticky: from
+  /// then on reads always ask the kernel, so end of stream is never missed.
+  bool hangup = false;
 };
 
 /// Readiness reported for one descriptor by `reactor::poll`.
@@ -28,6 +36,7 @@ struct io_event {
   io_state* state;
   bool readable;   // includes EOF, hang-up and errors: the retried operation reports them
   bool writable;
+  bool hangup;     // peer closed its side, or an error (see io_state::hangup)
 };
 
 /// The OS readiness notifier: epoll on Linux (epoll_reactor.cpp), kqueue on BSD/macOS

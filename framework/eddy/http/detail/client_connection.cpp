@@ -38,6 +38,21 @@ void client_connection::close() noexcept {
   tcp_.reset();
 }
 
+task<result<void>> read_more(client_connection& c, time_point phase, client_errc err, time_point total) {
+  // A response head must fit in 1 MiB; a bigger one is an attack or a broken server.
+  constexpr std::size_t max_head_buffer = 1024 * 1024;
+  if (c.end == c.buf.size()) {
+    if (c.buf.size() >= max_head_buffer) co_return errc::limit_exceeded;
+    c.buf.resize(c.buf.size() * 2);
+  }
+  auto n = co_await bounded(c.read_some(std::span<char>(c.buf.data() + c.end, c.buf.size() - c.end)), phase,
+                            err, total);
+  if (!n) co_return n.error();
+  if (*n == 0) c.eof = true;
+  c.end += *n;
+  co_return result<void>{};
+}
+
 time_point deadline_after(std::chrono::milliseconds d) {
   if (d <= std::chrono::milliseconds::zero()) return time_point::max();
   return eddy::detail::this_loop().now() + d;

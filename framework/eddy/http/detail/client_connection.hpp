@@ -70,4 +70,8 @@ task<result<T>> bounded(task<result<T>> work, time_point phase, client_errc phas
 /// `now + d`, or `time_point::max()` for a zero (disabled) limit.
 time_point deadline_after(std::chrono::milliseconds d);
 
+/// Reads more bytes into `c.buf` after `c.end` (growing the buffer while a head is incomplete,
+/// up to 1 MiB: `errc::limit_exceeded`), bounded like `bounded`; sets `c.eof` at end of stream.
+task<result<void>> read_more(client_connection& c, time_point phase, client_errc err, time_point total);
+
 }  // namespace eddy::http::detail

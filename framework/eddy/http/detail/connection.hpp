@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,8 +16,11 @@
 #include "eddy/core/task.hpp"
 #include "eddy/runtime/io.hpp"
 #include "eddy/runtime/sleep.hpp"
+#include "eddy/runtime/spawn.hpp"
 #include "eddy/runtime/timeout.hpp"
 #include "eddy/http/app.hpp"
+#include "eddy/http/detail/handler_guard.hpp"
+#include "eddy/http/detail/read_buffer.hpp"
 #include "eddy/http/detail/request_access.hpp"
 #include "eddy/http/detail/request_probe.hpp"
 #include "eddy/http/detail/wire.hpp"
@@ -49,17 +53,20 @@ struct server_state {
 /// in order and their responses written together), dispatches, writes; keep-alive, timeouts,
 /// 100-continue, HEAD, errors with the right status and `Connection: close`.
 template <byte_stream S>
-class connection {
+class connection final : read_buffer, body_source {
  public:
   connection(S& stream, server_state& server, std::string remote)
       : stream_(stream), server_(server), parser_(parser::kind::request, server.options.limits),
-        remote_(std::move(remote)) {}
+        remote_(std::move(remote)) {
+    // Routes with their own body policy (streaming, own limit) are looked up from the head,
+    // before the body is read; apps without any pay nothing.
+    if (server.application->has_body_policies()) parser_.set_body_limit_hook(&body_limit_for, this);
+  }
 
   /// While the connection waits for the first byte of a request, `*flag` is true (so that a
   /// draining server can close it at once instead of waiting for the keep-alive timeout).
   void set_idle_flag(bool* flag) noexcept { idle_flag_ = flag; }
 
-  ~connection() { release_buffer(); }
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
 
@@ -81,7 +88,6 @@ class connection {
   }
 
  private:
-  static constexpr std::size_t read_chunk = 16 * 1024;
   static constexpr std::size_t max_batched_output = 64 * 1024;
 
   template <class Rep, class Period>
@@ -93,44 +99,6 @@ class connection {
   // about the peer, not about the application); writes re-arm the write timeout.
   void disarm() { watchdog_->reschedule(time_point::max()); }
 
-  void ensure_room() {
-    std::size_t want = len_ + read_chunk;
-    if (want <= cap_) return;
-    std::size_t cap = cap_ ? cap_ * 2 : 2 * read_chunk;
-    while (cap < want) cap *= 2;
-    auto next = std::make_unique<char[]>(cap);
-    if (len_) std::memcpy(next.get(), buf_.get(), len_);
-    buf_ = std::move(next);
-    cap_ = cap;
-  }
-
-  // Per-thread pool of read buffers, so that idle connections can give theirs back without a
-  // malloc/free per request.
-  static std::vector<std::unique_ptr<char[]>>& buffer_pool() {
-    thread_local std::vector<std::unique_ptr<char[]>> pool;
-    return pool;
-  }
-  void release_buffer() noexcept {
-    if (!buf_) return;
-    auto& pool = buffer_pool();
-    if (cap_ == 2 * read_chunk && pool.size() < 256) {
-      try {
-        pool.push_back(std::move(buf_));
-      } catch (...) {
-      }
-    }
-    buf_.reset();
-    cap_ = 0;
-  }
-  void acquire_buffer() {
-    auto& pool = buffer_pool();
-    if (cap_ == 0 && !pool.empty()) {
-      buf_ = std::move(pool.back());
-      pool.pop_back();
-      cap_ = 2 * read_chunk;
-    }
-  }
-
   // Waits for the next request on an idle connection without holding a buffer; false at EOF
   // or on error.
   task<bool> wait_idle() {
@@ -138,19 +106,45 @@ class connection {
     // Small on purpose: this array lives in the waiting coroutine's frame, i.e. in every
     // idle connection; the rest of the request is read into the real buffer right after.
     char probe[64];
+    bool reported = false;  // the loop just said the socket is readable
+    if constexpr (requires { stream_.read_would_block(); }) {
+      // The last read drained the socket and nothing arrived since: wait for the report
+      // instead of asking the kernel for an EAGAIN.
+      if (stream_.read_would_block()) {
+        auto ready = co_await stream_.wait_readable();
+        if (!ready) co_return false;
+        reported = true;
+      }
+    }
     for (;;) {
-      auto r = stream_.try_read_some(std::span<char>(probe, sizeof probe));
-      if (r) {
-        if (*r == 0) co_return false;
+      if (reported) {
+        // A request is most likely there: read it into a pooled buffer in one system call
+        // (through the probe it would take two whenever it is longer than the probe).
         acquire_buffer();
         ensure_room();
-        std::memcpy(buf_.get() + len_, probe, *r);
-        len_ += *r;
-        co_return true;
+        auto r = stream_.try_read_some(std::span<char>(buf_.get() + len_, cap_ - len_));
+        if (r) {
+          if (*r == 0) co_return false;
+          len_ += *r;
+          co_return true;
+        }
+        if (!eddy::detail::is_would_block(r)) co_return false;
+        release_buffer();  // a spurious report: wait without the buffer
+      } else {
+        auto r = stream_.try_read_some(std::span<char>(probe, sizeof probe));
+        if (r) {
+          if (*r == 0) co_return false;
+          acquire_buffer();
+          ensure_room();
+          std::memcpy(buf_.get() + len_, probe, *r);
+          len_ += *r;
+          co_return true;
+        }
+        if (!eddy::detail::is_would_block(r)) co_return false;
       }
-      if (!eddy::detail::is_would_block(r)) co_return false;
       auto ready = co_await stream_.wait_readable();
       if (!ready) co_return false;
+      reported = true;
     }
   }
 
@@ -199,8 +193,8 @@ class connection {
   }
 
   task<void> serve() {
-    std::size_t parsed = 0;
-    std::size_t head_end = 0;  // while reading a body: where the head ends in buf_
+    std::size_t& parsed = parsed_;
+    std::size_t& head_end = head_end_;  // while reading a body: where the head ends in buf_
     bool in_body = false;
     bool sent_continue = false;
     // The header timeout runs from the first byte of a head to its end, not per read: a peer
@@ -215,6 +209,7 @@ class connection {
       if (++turns % 32 == 0) co_await eddy::yield();
       auto step = parser_.feed(buf_.get(), parsed, len_);
       parsed += step.consumed;
+      bool keep = false;
       for (auto piece : parser_.body_pieces()) body_.append(piece.in(buf_.get()));
       if (in_body && step.what != parser::event::error) {
         // Body bytes are copied out: reuse their room, keeping the head in place.
@@ -229,6 +224,13 @@ class connection {
           if constexpr (requires { stream_.shutdown_write(); }) (void)stream_.shutdown_write();
           co_return;
         case parser::event::head:
+          if (policy_.stream) {
+            // The handler reads the body itself (`pull`), as it arrives.
+            head_end = parsed;
+            head_clock = false;
+            keep = co_await respond_streaming();
+            break;
+          }
           in_body = true;
           head_clock = false;
           head_end = parsed;
@@ -242,30 +244,33 @@ class connection {
             sent_continue = true;
           }
           continue;
-        case parser::event::message_end: {
+        case parser::event::message_end:
           if (!in_body) body_.clear();
           in_body = false;
           sent_continue = false;
-          bool keep = co_await respond();
-          // The message is done: drop its bytes; pipelined bytes after it move to the front.
-          std::memmove(buf_.get(), buf_.get() + parsed, len_ - parsed);
-          len_ -= parsed;
-          parsed = 0;
-          if (!keep) {
-            co_await flush();
-            if constexpr (requires { stream_.shutdown_write(); }) (void)stream_.shutdown_write();
-            co_return;
-          }
-          // Pipelined responses are batched into one write, but only up to a bound: a client
-          // that pipelines many requests for a large resource and does not read must not make
-          // the server buffer all the responses (it stops reading until this batch is out).
-          if (out_.size() >= max_batched_output && !co_await flush()) co_return;
-          arm(len_ > 0 ? server_.options.header_timeout : server_.options.keep_alive_timeout);
-          head_clock = len_ > 0;
-          continue;
-        }
+          keep = co_await respond();
+          break;
         case parser::event::need_more:
           break;
+      }
+      if (step.what == parser::event::message_end || step.what == parser::event::head) {
+        policy_ = {};
+        // The message is done: drop its bytes; pipelined bytes after it move to the front.
+        std::memmove(buf_.get(), buf_.get() + parsed, len_ - parsed);
+        len_ -= parsed;
+        parsed = 0;
+        if (!keep) {
+          co_await flush();
+          if constexpr (requires { stream_.shutdown_write(); }) (void)stream_.shutdown_write();
+          co_return;
+        }
+        // Pipelined responses are batched into one write, but only up to a bound: a client
+        // that pipelines many requests for a large resource and does not read must not make
+        // the server buffer all the responses (it stops reading until this batch is out).
+        if (out_.size() >= max_batched_output && !co_await flush()) co_return;
+        arm(len_ > 0 ? server_.options.header_timeout : server_.options.keep_alive_timeout);
+        head_clock = len_ > 0;
+        continue;
       }
       // Nothing complete is buffered: answer what was pipelined, in one write, then read.
       if (!out_.empty()) {
@@ -309,19 +314,108 @@ class connection {
 
   // Runs the handler for the parsed request and serializes its response into out_. Returns
   // whether the connection stays open.
-  task<bool> respond() {
-    const message_head& head = parser_.head();
-    std::string_view target = head.target.in(buf_.get());
-    // Absolute form ("GET http://host/p HTTP/1.1"): servers must accept it (RFC 9112 3.2.2);
-    // the path is what follows the authority.
-    for (std::string_view scheme : {std::string_view("http://"), std::string_view("https://")}) {
-      if (target.size() > scheme.size() && iequals(target.substr(0, scheme.size()), scheme)) {
-        auto slash = target.find_first_of("/?", scheme.size());
-        target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
-        if (!target.empty() && target.front() == '?') target = {};  // "http://h?q": no path
-        break;
-      }
+  // The parser's body-limit hook: the route's policy decides, from the head alone.
+  static std::uint64_t body_limit_for(void* ctx, const message_head& head, const char* base) noexcept {
+    auto& self = *static_cast<connection*>(ctx);
+    const std::uint64_t server_limit = self.server_.options.limits.max_body_bytes;
+    std::string_view target = origin_form(head.target.in(base));
+    std::string_view raw_path = target.substr(0, target.find('?'));
+    try {
+      if (!normalize_path(raw_path, self.path_)) return server_limit;  // answered 400 later
+      self.policy_ = self.server_.application->body_policy_for(head.method, self.path_);
+    } catch (...) {
+      return server_limit;  // out of memory while matching: fall back to the plain path
     }
+    return self.policy_.max_bytes ? self.policy_.max_bytes : server_limit;
+  }
+
+  // A `stream_body` route: the handler runs now and pulls the body; afterwards whatever it
+  // left unread is drained so the connection can be reused. Returns whether it stays open.
+  task<bool> respond_streaming() {
+    body_done_ = false;
+    body_error_ = 0;
+    body_reason_ = {};
+    drained_ = 0;
+    pieces_.clear();
+    next_piece_ = 0;
+    // 100 Continue only once the handler asks for the body (RFC 9110 10.1.1); never to
+    // HTTP/1.0 clients.
+    continue_pending_ = parser_.head().expect_continue && parser_.head().version_minor >= 1;
+    body_.clear();
+    bool keep = co_await respond(true);
+    if (body_done_ || body_error_) co_return keep && body_done_;
+    // The client still waits for 100 Continue: it may never send the body. Close.
+    if (continue_pending_) co_return false;
+    if (!keep) co_return false;
+    // Answer first, then read and discard the rest of the body (bounded), so the client is
+    // not left without its response while it is still sending.
+    if (!co_await flush()) co_return false;
+    while (!body_done_ && !body_error_ && drained_ < max_drained_body) {
+      body_piece p = co_await pull();
+      drained_ += p.bytes.size();
+    }
+    co_return body_done_;
+  }
+
+  // body_source: the next piece of a streamed body.
+  task<body_piece> pull() override {
+    if (continue_pending_) {
+      continue_pending_ = false;
+      out_ += "HTTP/1.1 100 Continue\r\n\r\n";
+      if (!co_await flush()) {
+        body_error_ = 400;
+        body_reason_ = "connection lost";
+      }
+      disarm();
+    }
+    for (;;) {
+      if (next_piece_ < pieces_.size()) co_return body_piece{pieces_[next_piece_++].in(buf_.get()), 0, {}};
+      if (body_error_) co_return body_piece{{}, body_error_, body_reason_};
+      if (body_done_) co_return body_piece{};
+      // Every piece was delivered: their bytes can go, the head stays where the request's
+      // views point.
+      pieces_.clear();
+      next_piece_ = 0;
+      std::memmove(buf_.get() + head_end_, buf_.get() + parsed_, len_ - parsed_);
+      len_ = head_end_ + (len_ - parsed_);
+      parsed_ = head_end_;
+      if (parsed_ < len_) {
+        auto step = parser_.feed(buf_.get(), parsed_, len_);
+        parsed_ += step.consumed;
+        auto ps = parser_.body_pieces();
+        pieces_.assign(ps.begin(), ps.end());
+        if (step.what == parser::event::error) {
+          body_error_ = parser_.error_status();
+          body_reason_ = parser_.error_reason();
+          pieces_.clear();  // nothing of a malformed body is handed out
+        } else if (step.what == parser::event::message_end) {
+          body_done_ = true;
+        }
+        continue;
+      }
+      arm(server_.options.body_timeout);
+      if (cap_ - len_ < min_body_read) {
+        // Only with a head near a raised `max_head_bytes`: the buffer moves, and the
+        // request's views with it.
+        const char* before = buf_.get();
+        ensure_room();
+        if (current_ != nullptr) request_access::rebase(*current_, before, buf_.get());
+      }
+      auto n = co_await stream_.read_some(std::span<char>(buf_.get() + len_, cap_ - len_));
+      disarm();
+      if (!n && n.error() == errc::operation_canceled) throw cancelled_error();
+      if (!n || *n == 0) {
+        body_error_ = 400;
+        body_reason_ = "request body cut short";
+        continue;
+      }
+      len_ += *n;
+    }
+  }
+
+  task<bool> respond(bool streaming_body = false) {
+    const message_head& head = parser_.head();
+    std::string_view target = origin_form(head.target.in(buf_.get()));
     std::string_view raw_path = target.substr(0, target.find('?'));
     std::string_view query = raw_path.size() < target.size() ? target.substr(raw_path.size() + 1) : std::string_view{};
     bool keep = head.keep_alive && !server_.draining;
@@ -337,26 +431,68 @@ class connection {
       error_response(400, "malformed request target");
       co_return false;
     }
+    // The handler's own cancellation: the connection's (shutdown, timeouts) and the client
+    // going away while the handler waits (`watch_peer`).
+    linked_cancel_source handler_cancel;
+    handler_cancel.link(co_await this_task::token());
+    handler_cancel_ = &handler_cancel;
+    peer_gone_ = false;
     request req;
-    request_access::bind(req, head, buf_.get(), path_, query, body_, remote_, cancel_token{});
+    request_access::bind(req, head, buf_.get(), path_, query, body_, remote_, handler_cancel.token());
+    if (streaming_body) request_access::set_body_source(req, *this);
+    current_ = &req;
+    struct forget {
+      request** p;
+      ~forget() { *p = nullptr; }
+    } forget_current{&current_};
     const request_origin origin = server_.proxies.resolve(req, remote_, server_.scheme);
     request_access::set_origin(req, origin.remote, origin.scheme);
     request_probe probe(server_.metrics);
     const bool head_only = head.method == method::head;
     std::optional<response_stream> streamed;
-    stream_factory_ = [&](int status, std::string_view type) -> response_stream& {
+    // What opening a stream needs, gathered so that the factory captures two pointers and
+    // is stored inline (no allocation per request).
+    struct stream_context {
+      std::optional<response_stream>* slot;
+      bool head_only;
+      bool keep;
+      bool http10;
+    } stream_ctx{&streamed, head_only, keep && (!http10 || head_only), http10};
+    stream_factory_ = [this, ctx = &stream_ctx](int status, std::string_view type) -> response_stream& {
       // HTTP/1.0 has no chunked coding: the body is delimited by closing the connection.
-      streamed.emplace(status, type, head_only,
-                       [this](std::string_view b) { return write_raw(b); },
-                       [this, keep = keep && (!http10 || head_only), http10](std::string& out, const response_stream& s) {
-                         write_stream_head(out, s, keep, server_.options.server_name, http10);
-                       },
-                       !http10);
-      return *streamed;
+      ctx->slot->emplace(status, type, ctx->head_only,
+                         [this](std::string_view b) { return write_raw(b); },
+                         [this, keep = ctx->keep, http10 = ctx->http10](std::string& out, const response_stream& s) {
+                           write_stream_head(out, s, keep, server_.options.server_name, http10);
+                         },
+                         !ctx->http10);
+      return **ctx->slot;
     };
     request_access::set_stream_factory(req, &stream_factory_);
     disarm();
-    response res = co_await server_.application->handle(req);
+    std::optional<response> answer;
+    std::exception_ptr failure;
+    try {
+      answer.emplace(co_await guarded_run<response>(server_.application->handle(req), handler_cancel.token(),
+                                                    streaming_body ? &no_watch : &start_watch, this));
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    if (watcher_) {
+      // The handler is done: stop watching before its cancel source goes away.
+      watcher_->cancel();
+      auto w = std::move(*watcher_);
+      watcher_.reset();
+      co_await shield(std::move(w));
+    }
+    handler_cancel_ = nullptr;
+    if (failure) std::rethrow_exception(failure);
+    response& res = *answer;
+    // The client left while the handler waited (and it answered anyway): nobody to tell.
+    if (peer_gone_) co_return false;
+    // A streamed body that failed, or that the client may never send (it waits for 100
+    // Continue, which only a read sends): the connection cannot be reused; say so.
+    if (streaming_body && (continue_pending_ || body_error_)) keep = false;
     if (streamed && res.status() != -1) {
       // The handler (or a middleware) answered with a response after opening a stream: it
       // failed, or changed its mind. If nothing was sent, that response goes out as usual;
@@ -378,12 +514,90 @@ class connection {
       probe.finished(req, streamed ? streamed->status() : 200);
       co_return keep && (!http10 || head_only);
     }
+    if (const file_body* file = res.file()) {
+      const auto size = static_cast<std::size_t>(file->length);
+      write_head(out_, res, size, keep, server_.options.server_name, http10);
+      if (server_.options.access_log) log(req, res.status(), size);
+      if (head_only || status_has_no_body(res.status())) co_return keep;
+      // The head (and any pipelined responses before it) first, then the file.
+      if (!co_await flush()) co_return false;
+      co_return co_await send_file(*file) && keep;
+    }
     std::size_t body_size = res.body().size();
     write_head(out_, res, body_size, keep, server_.options.server_name, http10);
     if (!head_only && !status_has_no_body(res.status())) out_ += res.body();
     if (server_.options.access_log) log(req, res.status(), body_size);
     probe.finished(req, res.status());
     co_return keep;
+  }
+
+  // Sends a file body: sendfile(2) where the stream is a plain socket, else read and written
+  // in pieces. False if the peer went away or the file ended early (the response is then
+  // cut short, and the connection must close).
+  task<bool> send_file(const file_body& file) {
+    std::uint64_t offset = file.offset;
+    std::uint64_t left = file.length;
+    arm(server_.options.write_timeout);
+    if constexpr (requires { stream_.send_file(0, std::uint64_t{0}, std::size_t{0}); }) {
+      while (left > 0) {
+        auto n = co_await stream_.send_file(file.fd.get(), offset, static_cast<std::size_t>(left));
+        if (!n || *n == 0) co_return false;
+        offset += *n;
+        left -= *n;
+        arm(server_.options.write_timeout);
+      }
+    } else {
+      std::string& chunk = out_;  // empty after the flush: its capacity is reused
+      while (left > 0) {
+        chunk.resize(static_cast<std::size_t>(std::min<std::uint64_t>(left, 64 * 1024)));
+        auto got = read_file_at(file.fd.get(), std::span<char>(chunk.data(), chunk.size()), offset);
+        if (!got || *got == 0) co_return false;
+        chunk.resize(*got);
+        if (!co_await flush()) co_return false;
+        offset += *got;
+        left -= *got;
+      }
+    }
+    co_return true;
+  }
+
+  // guarded_run's hooks: a handler that waits gets the connection watched for the client
+  // leaving (not on streamed-body routes, whose handler reads the connection itself).
+  static void no_watch(void*) noexcept {}
+  static void start_watch(void* ctx) noexcept {
+    auto& self = *static_cast<connection*>(ctx);
+    if constexpr (requires(std::span<char> b) {
+                    self.stream_.try_read_some(b);
+                    self.stream_.wait_readable();
+                  }) {
+      try {
+        self.watcher_.emplace(spawn(self.watch_peer()));
+      } catch (...) {
+        // Out of memory: the handler runs unwatched.
+      }
+    }
+  }
+
+  // Reads while a handler waits: pipelined bytes go into the buffer after the request (which
+  // does not move), end of stream or a reset cancels the handler (Go's server does the
+  // same). Stops when the buffer is full (the bytes wait in the kernel) or when cancelled.
+  task<void> watch_peer() {
+    for (;;) {
+      if (len_ == cap_) co_return;
+      auto r = stream_.try_read_some(std::span<char>(buf_.get() + len_, cap_ - len_));
+      if (r && *r > 0) {
+        len_ += *r;
+        continue;
+      }
+      if (!r && eddy::detail::is_would_block(r)) {
+        auto ready = co_await stream_.wait_readable();
+        if (!ready) co_return;  // cancelled: the handler finished
+        continue;
+      }
+      peer_gone_ = true;
+      if (handler_cancel_) handler_cancel_->request_cancel();
+      co_return;
+    }
   }
 
   void log(const request& req, int status, std::size_t bytes) {
@@ -397,12 +611,29 @@ class connection {
   server_state& server_;
   parser parser_;
   std::string remote_;
-  std::unique_ptr<char[]> buf_;
-  std::size_t cap_ = 0;
-  std::size_t len_ = 0;
   std::string body_;
   std::string path_;
   std::string out_;
+  // Bytes of the buffer parsed so far, and (while a body is read) where the head ends.
+  std::size_t parsed_ = 0;
+  std::size_t head_end_ = 0;
+  // The route's body policy, found from the head by `body_limit_for`.
+  app::body_policy policy_{};
+  // Streamed bodies (`pull`): pieces of the last parse not yet handed out, and the state.
+  static constexpr std::uint64_t max_drained_body = 4 * 1024 * 1024;
+  static constexpr std::size_t min_body_read = 4096;
+  std::vector<buffer_span> pieces_;
+  std::size_t next_piece_ = 0;
+  bool body_done_ = false;
+  bool continue_pending_ = false;
+  int body_error_ = 0;
+  std::string_view body_reason_;
+  std::uint64_t drained_ = 0;
+  request* current_ = nullptr;
+  // While a handler waits: its cancel source, and the task watching the client.
+  linked_cancel_source* handler_cancel_ = nullptr;
+  std::optional<join_handle<void>> watcher_;
+  bool peer_gone_ = false;
   deadline* watchdog_ = nullptr;
   bool* idle_flag_ = nullptr;
   unique_function<response_stream&(int, std::string_view)> stream_factory_;

@@ -21,11 +21,22 @@ struct request_access {
     r.path_ = path;
     r.query_ = query;
     r.body_ = body;
+    r.body_stream_ = http::body_stream(body);
     r.remote_ = remote;
     r.token_ = token;
     r.match_ = nullptr;
     r.route_pattern_ = {};
     r.stream_factory_ = nullptr;
+  }
+  /// The body comes from `source` as the handler reads it (a `stream_body` route).
+  static void set_body_source(request& r, body_source& source) noexcept {
+    r.body_stream_ = http::body_stream(source);
+  }
+  /// The connection's buffer moved from `old_base` to `base`: the head's spans follow it,
+  /// and so does the query (a view into the target).
+  static void rebase(request& r, const char* old_base, const char* base) noexcept {
+    r.base_ = base;
+    if (!r.query_.empty()) r.query_ = std::string_view(base + (r.query_.data() - old_base), r.query_.size());
   }
   static void set_route(request& r, const route_match* m, std::string_view pattern) {
     r.match_ = m;

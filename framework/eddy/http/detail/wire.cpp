@@ -102,4 +102,16 @@ void write_stream_head(std::string& out, const response_stream& s, bool keep_ali
   out += "\r\n";
 }
 
+std::string_view origin_form(std::string_view target) noexcept {
+  for (std::string_view scheme : {std::string_view("http://"), std::string_view("https://")}) {
+    if (target.size() > scheme.size() && iequals(target.substr(0, scheme.size()), scheme)) {
+      auto slash = target.find_first_of("/?", scheme.size());
+      target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+      if (!target.empty() && target.front() == '?') target = {};  // "http://h?q": no path
+      break;
+    }
+  }
+  return target;
+}
+
 }  // namespace eddy::http::detail

@@ -20,6 +20,11 @@ std::string_view http_date() noexcept;
 void write_head(std::string& out, const response& r, std::size_t body_size, bool keep_alive,
                 std::string_view server_name, bool http10 = false);
 
+/// The path-and-query part of a request target. Servers must accept the absolute form ("GET
+/// http://host/p HTTP/1.1", RFC 9112 3.2.2): the path is what follows the authority ("/" if
+/// none).
+std::string_view origin_form(std::string_view target) noexcept;
+
 /// The head of a streamed response (chunked unless `s.chunked()` is false).
 void write_stream_head(std::string& out, const response_stream& s, bool keep_alive,
                        std::string_view server_name, bool http10 = false);

@@ -7,6 +7,14 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <pthread.h>
+#include <signal.h>
+#include <sys/sendfile.h>
+#include <time.h>
+#elif defined(__APPLE__) || defined(__FreeBSD__)
+#include <sys/types.h>
+#endif
 
 #include <cerrno>
 #include <climits>
@@ -55,6 +63,50 @@ result<std::size_t> sock_send(int fd, std::span<const char> buf) noexcept {
   for (;;) {
     ssize_t n = ::send(fd, buf.data(), buf.size(), MSG_NOSIGNAL);
     if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno != EINTR) return sys_error();
+  }
+}
+
+result<std::size_t> sock_sendfile(int fd, int file_fd, std::uint64_t offset, std::size_t count) noexcept {
+  if (fd < 0) return errc::not_connected;  // a closed eddy object
+  // Large counts are split by the caller's loop; one call moves at most 1 GiB.
+  count = count > (std::size_t{1} << 30) ? (std::size_t{1} << 30) : count;
+  for (;;) {
+#if defined(__linux__)
+    // sendfile has no MSG_NOSIGNAL: SIGPIPE is blocked for this thread during the call, and
+    // the one it raised for a peer that is gone is taken back, so the process never sees it.
+    sigset_t pipe_only, old_mask;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask);
+    auto off = static_cast<off_t>(offset);
+    ssize_t n = ::sendfile(fd, file_fd, &off, count);
+    const int saved = errno;
+    if (n < 0 && saved == EPIPE && !sigismember(&old_mask, SIGPIPE)) {
+      const timespec no_wait{0, 0};
+      while (sigtimedwait(&pipe_only, nullptr, &no_wait) < 0 && errno == EINTR) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+    errno = saved;
+    if (n >= 0) return static_cast<std::size_t>(n);
+#elif defined(__APPLE__)
+    off_t len = static_cast<off_t>(count);
+    int rc = ::sendfile(file_fd, fd, static_cast<off_t>(offset), &len, nullptr, 0);
+    // EAGAIN with some bytes sent counts as progress.
+    if (rc == 0 || (len > 0 && (errno == EAGAIN || errno == EINTR))) return static_cast<std::size_t>(len);
+#elif defined(__FreeBSD__)
+    off_t sent = 0;
+    int rc = ::sendfile(file_fd, fd, static_cast<off_t>(offset), count, nullptr, &sent, 0);
+    if (rc == 0 || (sent > 0 && (errno == EAGAIN || errno == EINTR))) return static_cast<std::size_t>(sent);
+#else
+    char chunk[16 * 1024];
+    ssize_t got = ::pread(file_fd, chunk, count < sizeof chunk ? count : sizeof chunk, static_cast<off_t>(offset));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return got == 0 ? result<std::size_t>(std::size_t{0}) : sys_error();
+    ssize_t n = ::send(fd, chunk, static_cast<std::size_t>(got), MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<std::size_t>(n);
+#endif
     if (errno != EINTR) return sys_error();
   }
 }

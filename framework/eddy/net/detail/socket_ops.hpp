@@ -23,6 +23,10 @@ result<std::size_t> sock_recv(int fd, std::span<char> buf) noexcept;
 result<std::size_t> sock_send(int fd, std::span<const char> buf) noexcept;
 /// sendmsg(2) with an iovec per buffer (at most IOV_MAX are sent per call), without SIGPIPE.
 result<std::size_t> sock_sendv(int fd, std::span<const std::span<const char>> bufs) noexcept;
+/// Sends up to `count` bytes of file `file_fd` from `offset` on socket `fd` without copying
+/// them through user space (sendfile(2) on Linux, BSD and macOS; read + send elsewhere).
+/// 0 only when the file ends before `offset`.
+result<std::size_t> sock_sendfile(int fd, int file_fd, std::uint64_t offset, std::size_t count) noexcept;
 /// recvfrom(2); `from` receives the sender.
 result<std::size_t> sock_recvfrom(int fd, std::span<char> buf, address* from) noexcept;
 /// sendto(2).

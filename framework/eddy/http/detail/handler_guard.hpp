@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <coroutine>
+#include <utility>
+
+#include "eddy/core/cancellation.hpp"
+#include "eddy/core/task.hpp"
+
+namespace eddy::http::detail {
+
+/// Awaits a handler's task under its own cancellation token, running it inline: a handler
+/// that finishes without waiting costs nothing more than a plain `co_await`. Only when it
+/// suspends is `on_suspend(ctx)` called (the server then watches the connection, so that a
+/// client that goes away cancels the token). Resumes the awaiter on the loop thread when the
+/// task completes; its exception is rethrown.
+template <class T>
+class [[nodiscard]] guarded_run {
+ public:
+  using suspend_fn = void (*)(void*) noexcept;
+
+  guarded_run(task<T> t, cancel_token token, suspend_fn on_suspend, void* ctx) noexcept
+      : coro_(t.release()), token_(token), on_suspend_(on_suspend), ctx_(ctx) {}
+  guarded_run(const guarded_run&) = delete;
+  guarded_run& operator=(const guarded_run&) = delete;
+  ~guarded_run() {
+    if (coro_) coro_.destroy();
+  }
+
+  bool await_ready() const noexcept { return false; }
+
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> caller) noexcept {
+    auto& p = coro_.promise();
+    p.continuation_ = caller;
+    p.token_ = token_;
+    // The task's final step returns here instead of resuming `caller` while this call is
+    // still on the stack (see `task::awaiter` without symmetric transfer).
+    p.root_.starting = true;
+    coro_.resume();
+    if (!p.root_.starting) return false;  // finished inline
+    p.root_.starting = false;
+    on_suspend_(ctx_);
+    return true;
+  }
+
+  T await_resume() { return std::move(coro_.promise()).get(); }
+
+ private:
+  std::coroutine_handle<eddy::detail::task_promise<T>> coro_;
+  cancel_token token_;
+  suspend_fn on_suspend_;
+  void* ctx_;
+};
+
+}  // namespace eddy::http::detail

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+// eddy-test-labels: threads
+// The plaintext path allocates nothing per request once warm: every operator new on the
+// server's thread is counted (this binary replaces the global allocation functions).
+#include "eddy/http/app.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "http/server_fixture.hpp"
+
+namespace {
+// Set on the server's thread by the first request; only that thread's allocations count.
+thread_local bool counting = false;
+std::atomic<long> server_allocations{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+  if (counting) server_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return ::operator new(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+void plaintext_app(http::app& app) {
+  app.get("/plaintext", [](request&) -> task<response> {
+    counting = true;
+    co_return response::text("Hello, World!");
+  });
+}
+
+long allocations_for(client& c, int requests, bool pipelined) {
+  long before = server_allocations.load();
+  if (pipelined) {
+    std::string batch;
+    for (int i = 0; i < requests; ++i) batch += get("/plaintext");
+    EXPECT_TRUE(c.send(batch));
+    for (int i = 0; i < requests; ++i) {
+      auto r = c.read_response();
+      if (!r || r->body != "Hello, World!") {
+        ADD_FAILURE() << "pipelined response " << i;
+        break;
+      }
+    }
+  } else {
+    for (int i = 0; i < requests; ++i) {
+      auto r = c.roundtrip(get("/plaintext"));
+      if (!r || r->body != "Hello, World!") {
+        ADD_FAILURE() << "response " << i;
+        break;
+      }
+    }
+  }
+  return server_allocations.load() - before;
+}
+
+TEST(ServerAllocations, PlaintextRequestsAllocateNothingOnceWarm) {
+#if !EDDY_FRAME_CACHE
+  GTEST_SKIP() << "coroutine frames are not cached in this build (AddressSanitizer)";
+#endif
+  test_server server{plaintext_app};
+  client c(server.port());
+  allocations_for(c, 200, false);  // warm: frame cache, buffers, header vectors, Date
+  allocations_for(c, 256, true);
+  EXPECT_EQ(allocations_for(c, 1000, false), 0) << "allocations in 1,000 keep-alive requests";
+  EXPECT_EQ(allocations_for(c, 256, true), 0) << "allocations in 256 pipelined requests";
+}
+
+TEST(ServerAllocations, TheCounterSeesServerAllocations) {
+  // The measurement itself works: a route that allocates is counted.
+  test_server server{[](http::app& app) {
+    plaintext_app(app);
+    app.get("/alloc", [](request&) -> task<response> {
+      counting = true;
+      co_return response::text(std::string(1000, 'x'));
+    });
+  }};
+  client c(server.port());
+  allocations_for(c, 10, false);
+  long before = server_allocations.load();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(c.roundtrip(get("/alloc")));
+  EXPECT_GE(server_allocations.load() - before, 10);
+}
+
+}  // namespace
