@@ -167,6 +167,20 @@ TEST(DeployFiles, ComposeAndKubernetesFilesParseAndProbeRoutesTheWebappServes) {
   ::kill(app.pid(), SIGKILL);  // its shutdown delay is the Deployment's 3 s: not needed here
 }
 
+TEST(DeployFiles, ComposeLoadServiceCommandRunsAgainstTheWebapp) {
+  // compose.yaml's `load` runs `eddy load http://nginx:8080/plaintext -c 64 -d 30s` (the
+  // checker holds it to exactly that); the same flags, aimed at a local webapp for 1 s.
+  const fs::path eddy = build_dir() / "bin" / "eddy";
+  if (!fs::exists(eddy)) GTEST_SKIP() << "eddy CLI not built: " << eddy;
+  server_process app(webapp_binary(), {"--host", "127.0.0.1", "--port", "0"});
+  ASSERT_TRUE(app.error().empty()) << app.error();
+  auto run = sh(quote(eddy.string()) + " load " + app.url() + "/plaintext -c 64 -d 1s");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("64 connections"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("non-2xx: 0"), std::string::npos) << run.output;
+  EXPECT_EQ(app.terminate(10s), std::optional<int>(0));
+}
+
 TEST(DeployFiles, CheckerRejectsAGracePeriodShorterThanTheDrain) {
   // The consistency check above must be able to fail: a copy of docker/ with a grace period
   // too short for preStop + shutdown delay + graceful timeout.
