@@ -140,7 +140,12 @@ task<result<client_response>> client::request(method m, std::string text, reques
   url u = std::move(*parsed);
   u.add_query(o.query);
   const client_timeouts t = o.timeouts.value_or(options_.timeouts);
-  const time_point total = detail::deadline_after(t.total);
+  // The total limit starts now, not at the start of the loop's iteration: work done earlier
+  // in the same iteration (building a client loads the CA store, slow under sanitizers)
+  // must not use it up. Virtual-time loops keep their own clock.
+  time_point total = detail::deadline_after(t.total);
+  if (total != time_point::max() && !eddy::detail::this_loop().virtual_time())
+    total += std::max(steady_clock::now() - eddy::detail::this_loop().now(), steady_clock::duration::zero());
 
   http::headers hdrs;
   for (const auto& [name, value] : o.headers) {
