@@ -122,7 +122,12 @@ TEST_F(HostilePeers, AClientThatNeverReadsDoesNotMakeTheServerBufferWithoutBound
   // (Loopback socket buffers can take the whole pipeline: the bound is on the server's memory.)
   others_are_served();
   const long grown = rss_kib() - before;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // Sanitizer allocators keep freed memory in quarantine: RSS says nothing about bounds there.
+  (void)grown;
+#else
   EXPECT_LT(grown, 16 * 1024) << "RSS grew by " << grown << " KiB";
+#endif
   for (int fd : fds) ::close(fd);
   others_are_served();
 }
