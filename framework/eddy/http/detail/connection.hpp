@@ -491,6 +491,14 @@ class connection final : read_buffer, body_source {
     response& res = *answer;
     // The client left while the handler waited (and it answered anyway): nobody to tell.
     if (peer_gone_) co_return false;
+    if (!fields_are_safe(res)) {
+      // A CR or LF from user input in a field (a redirect to a query value, say) would
+      // split the response: answer 500 instead, and say why in the log.
+      std::fprintf(stderr, "eddy: %.*s %.*s: response header with CR, LF or NUL refused\n",
+                   static_cast<int>(req.method_name().size()), req.method_name().data(),
+                   static_cast<int>(req.target().size()), req.target().data());
+      res = response::text("Internal Server Error\n", 500);
+    }
     // A streamed body that failed, or that the client may never send (it waits for 100
     // Continue, which only a read sends): the connection cannot be reused; say so.
     if (streaming_body && (continue_pending_ || body_error_)) keep = false;

@@ -114,4 +114,16 @@ std::string_view origin_form(std::string_view target) noexcept {
   return target;
 }
 
+bool fields_are_safe(const response& r) noexcept {
+  auto clean = [](std::string_view v) {
+    for (char c : v)
+      if (c == '\r' || c == '\n' || c == '\0') return false;
+    return true;
+  };
+  if (!clean(r.content_type())) return false;
+  for (const auto& [name, value] : r.headers())
+    if (!clean(name) || !clean(value)) return false;
+  return true;
+}
+
 }  // namespace eddy::http::detail
