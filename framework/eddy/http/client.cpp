@@ -108,12 +108,20 @@ client_options checked(client_options o) {
 
 client::client(client_options options)
     : options_(checked(std::move(options))),
-      tls_(make_tls(options_.tls)),
+      tls_(options_.tls.ca_file.empty() && options_.tls.certificate_chain_file.empty() &&
+                   options_.tls.private_key_file.empty()
+               ? std::nullopt
+               : std::optional<tls_context>(make_tls(options_.tls))),
       pool_({.max_connections = options_.max_connections,
              .max_per_host = options_.max_per_host,
              .idle_timeout = options_.idle_timeout}) {}
 
 client::~client() = default;
+
+const tls_context& client::tls() {
+  if (!tls_) tls_.emplace(make_tls(options_.tls));
+  return *tls_;
+}
 
 task<result<client_response>> client::get(std::string_view u, request_options o) {
   return request(method::get, std::string(u), std::move(o));

@@ -214,7 +214,11 @@ class client {
   task<result<connection_pool::lease>> open(detail::exchange& x, bool fresh_only);
 
   client_options options_;
-  tls_context tls_;
+  // Built at the first https request (loading the system CA store costs tens of
+  // milliseconds, which an http-only client should not pay); built at once when the options
+  // name files, so that a missing one is reported by the constructor.
+  const tls_context& tls();
+  std::optional<tls_context> tls_;
   connection_pool pool_;
   cookie_jar jar_;
 };

@@ -212,7 +212,7 @@ task<result<connection_pool::lease>> client::open(detail::exchange& x, bool fres
     l->attach(std::make_unique<detail::client_connection>(std::move(*tcp)));
   } else {
     t0 = steady::now();
-    tls_stream<tcp_stream> tls(std::move(*tcp), tls_, u.hostname());
+    tls_stream<tcp_stream> tls(std::move(*tcp), this->tls(), u.hostname());
     auto hs = co_await detail::bounded(
         [](tls_stream<tcp_stream>& s) -> task<result<bool>> {
           auto r = co_await s.handshake();
