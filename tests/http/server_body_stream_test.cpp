@@ -43,7 +43,7 @@ class BodyStream : public ::testing::Test {
   }
 
   void routes(http::app& app) {
-    http::route_options streamed{.stream_body = true, .max_body_bytes = 64 * 1024 * 1024};
+    http::route_options streamed{.name = {}, .stream_body = true, .max_body_bytes = 64 * 1024 * 1024};
     // Counts the body and checks its bytes (i-th byte is 'a' + i % 26) without keeping it.
     app.post("/count", [this](request& req) -> task<response> {
       seen_.handler_started = true;
@@ -74,7 +74,7 @@ class BodyStream : public ::testing::Test {
     // Whole bodies, with a small limit of its own.
     app.post("/small", [](request& req) -> task<response> {
       co_return response::text(std::string(req.body()));
-    }, {.max_body_bytes = 10});
+    }, {.name = {}, .stream_body = false, .max_body_bytes = 10});
     // A plain route: body_stream() yields the body read beforehand, in one piece.
     app.post("/whole", [](request& req) -> task<response> {
       std::string out;
