@@ -204,6 +204,12 @@ TEST(ClientNginx, StreamsA64MiBFileInConstantMemory) {
     EXPECT_EQ(total, std::uint64_t{64} << 20);
     EXPECT_TRUE(r->body().done());
     // The body went through a fixed buffer: memory grew by far less than the 64 MiB read.
-    EXPECT_LT(peak - before, 8 * 1024) << "RSS grew by " << (peak - before) << " KiB";
+    // AddressSanitizer keeps freed blocks in quarantine for a while, so it gets more room.
+#if defined(__SANITIZE_ADDRESS__)
+    constexpr long limit_kib = 24 * 1024;
+#else
+    constexpr long limit_kib = 8 * 1024;
+#endif
+    EXPECT_LT(peak - before, limit_kib) << "RSS grew by " << (peak - before) << " KiB";
   }());
 }
