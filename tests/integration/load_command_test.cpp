@@ -192,7 +192,8 @@ TEST_F(LoadCommand, CsvIsAHeaderAndOneRowOfTheSameWidth) {
 
 TEST_F(LoadCommand, InterruptGivesAPartialReport) {
   start_webapp();
-  auto r = sh("timeout --preserve-status -s INT 1 " + eddy_exe() + " load " + quote(url("/plaintext")) +
+  // 2 s: the signal must come after the handler is installed, even in a slow sanitizer build.
+  auto r = sh("timeout --preserve-status -s INT 2 " + eddy_exe() + " load " + quote(url("/plaintext")) +
               " -d 30s -c 2 --json 2>/dev/null | " + schema_check() + "; echo \"exit=${PIPESTATUS:-}\"");
   EXPECT_NE(r.output.find("interrupted=true"), std::string::npos) << r.output;
   EXPECT_GT(reported_requests(r.output), 0) << r.output;
