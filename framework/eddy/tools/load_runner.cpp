@@ -53,8 +53,14 @@ task<load_result> supervise(const load_options& o, const load_plan& plan, const 
       flag = true;
       for (auto& w : ws) w->stop();
       std::fprintf(stderr, "\neddy load: signal %d: stopping (again to quit at once)\n", first);
-      const int second = co_await s.wait();
-      std::_Exit(128 + second);
+      // A copy of the same signal right after the first is not a second Ctrl-C: timeout(1)
+      // sends its signal to the child and then to the whole process group, and a shell may
+      // forward one too. Only a signal a moment later means "quit now, no report".
+      const time_point first_at = steady_clock::now();
+      for (;;) {
+        const int again = co_await s.wait();
+        if (again != first || steady_clock::now() - first_at >= 500ms) std::_Exit(128 + again);
+      }
     }(*sig, interrupted, workers));
   }
 
