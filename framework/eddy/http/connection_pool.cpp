@@ -142,7 +142,9 @@ task<result<connection_pool::lease>> connection_pool::acquire(std::string origin
       if (auto c = take_idle(h)) co_return lease(this, std::move(origin), std::move(c), true);
     if (make_room(h)) co_return lease(this, std::move(origin), nullptr, false);
   }
-  waiter w{.key = origin, .fresh_only = fresh_only};
+  waiter w;
+  w.key = origin;
+  w.fresh_only = fresh_only;
   auto it = waiters_.insert(waiters_.end(), &w);
   // Requests ahead in line may be stuck at their origin's limit while this one can go now.
   dispatch();

@@ -35,41 +35,55 @@ struct conn_slot {
 };
 using conn_list = std::list<conn_slot>;
 
-// Plain and TLS connections are separate coroutines so that a plain connection's frame does
-// not carry the TLS objects (frames hold every local of every branch): it is part of each idle
-// connection's memory.
-task<void> serve_plain(tcp_stream stream, detail::server_state& state, std::string remote, bool* idle) {
-  detail::connection<tcp_stream> c(stream, state, std::move(remote));
-  c.set_idle_flag(idle);
-  co_await c.run();
-  stream.close();
-}
-
-task<void> serve_tls(tcp_stream stream, detail::server_state& state, std::string remote,
-                     const tls_context& tls, bool* idle) {
-  tls_stream<tcp_stream> secure(std::move(stream), tls);
-  if (co_await secure.handshake()) {
-    detail::connection<tls_stream<tcp_stream>> c(secure, state, std::move(remote));
-    c.set_idle_flag(idle);
-    co_await c.run();
-    co_await shield(secure.shutdown());
-  }
-}
-
-task<void> serve_one(tcp_stream stream, detail::server_state& state, conn_list& conns,
-                     conn_list::iterator self, const tls_context* tls) {
+// The bookkeeping of an open connection: counted while its task runs; at the end the task
+// drops its own slot (and handle: the task finishes detached).
+void connection_opened(detail::server_state& state) {
   ++state.open_connections;
   if (state.metrics) state.metrics->connection_opened();
-  std::string remote;
-  if (auto a = stream.peer_address()) remote = a->to_string();
-  if (tls) {
-    co_await serve_tls(std::move(stream), state, std::move(remote), *tls, &self->idle);
-  } else {
-    co_await serve_plain(std::move(stream), state, std::move(remote), &self->idle);
-  }
+}
+void connection_closed(detail::server_state& state, conn_list& conns, conn_list::iterator self) {
   --state.open_connections;
   if (state.metrics) state.metrics->connection_closed();
-  conns.erase(self);  // drops our own handle: the task finishes detached
+  conns.erase(self);
+}
+
+std::string peer_of(const tcp_stream& stream) {
+  std::string remote;
+  if (auto a = stream.peer_address()) remote = a->to_string();
+  return remote;
+}
+
+// Plain and TLS connections are separate coroutines so that a plain connection's frame does
+// not carry the TLS objects (frames hold every local of every branch). A plain connection's
+// task is the only frame an idle keep-alive connection has: it parks here between requests
+// (see `connection::run`), so that frame is most of an idle connection's memory.
+task<void> serve_plain(tcp_stream stream, detail::server_state& state, conn_list& conns, conn_list::iterator self) {
+  connection_opened(state);
+  {
+    detail::connection<tcp_stream> c(stream, state, peer_of(stream));
+    c.set_idle_flag(&self->idle);
+    while (co_await c.run()) {
+      if (!co_await c.wait_for_request()) break;  // the keep-alive timeout, shutdown, a failed socket
+    }
+  }
+  stream.close();
+  connection_closed(state, conns, self);
+}
+
+task<void> serve_tls(tcp_stream stream, detail::server_state& state, conn_list& conns, conn_list::iterator self,
+                     const tls_context& tls) {
+  connection_opened(state);
+  std::string remote = peer_of(stream);
+  {
+    tls_stream<tcp_stream> secure(std::move(stream), tls);
+    if (co_await secure.handshake()) {
+      detail::connection<tls_stream<tcp_stream>> c(secure, state, std::move(remote));
+      c.set_idle_flag(&self->idle);
+      co_await c.run();
+      co_await shield(secure.shutdown());
+    }
+  }
+  connection_closed(state, conns, self);
 }
 
 task<void> drain(conn_list& conns, std::chrono::milliseconds grace) {
@@ -118,7 +132,8 @@ task<void> app::serve(tcp_listener& listener, serve_options options) {
     }
     conns.emplace_back();
     auto it = std::prev(conns.end());
-    it->handle = spawn(serve_one(std::move(*accepted), state, conns, it, tls ? &*tls : nullptr));
+    it->handle = tls ? spawn(serve_tls(std::move(*accepted), state, conns, it, *tls))
+                     : spawn(serve_plain(std::move(*accepted), state, conns, it));
   }
   accepting_.fetch_sub(1, std::memory_order_acq_rel);
   // New connections are refused from now on rather than left in the backlog until the

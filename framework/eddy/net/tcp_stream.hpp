@@ -143,6 +143,12 @@ class tcp_stream {
   /// Waits until the socket may be readable again, without reading. Edge-triggered: call it
   /// after a read returned EAGAIN. Lets an idle connection wait without holding a buffer.
   auto wait_readable() { return wait_ready(reg(), io_direction::read); }
+  /// Waits until the socket may be readable, until `when` (loop time; `errc::timed_out`
+  /// then). Completes at once unless the last read drained the socket and nothing was
+  /// reported since (`read_would_block`). Needs no coroutine frame of its own.
+  auto wait_readable_until(time_point when) noexcept {
+    return wait_ready_until(reg(), io_direction::read, when, !read_would_block());
+  }
 
   /// Sends FIN (half-close): the peer reads end of stream; this side can still read.
   result<void> shutdown_write() noexcept;

@@ -156,4 +156,90 @@ inline auto wait_ready(io_registration& reg, io_direction dir) {
   return detail::io_operation<void, first_call_blocks>(reg, dir, first_call_blocks{});
 }
 
+namespace detail {
+
+/// The awaiter of `wait_ready_until`: the reactor's waiter, a timer node and a cancellation
+/// hook in one object, so that a connection parked until its next request or its timeout
+/// needs no coroutine frame for the wait.
+class [[nodiscard]] ready_until_awaiter : io_waiter, cancel_hook, timer_node {
+ public:
+  ready_until_awaiter(io_registration& reg, io_direction dir, time_point when, bool ready_now) noexcept
+      : reg_(&reg), dir_(dir), ready_now_(ready_now) {
+    this->when = when;
+  }
+  ready_until_awaiter(const ready_until_awaiter&) = delete;
+  ~ready_until_awaiter() { stop_waiting(); }
+
+  bool await_ready() const noexcept { return ready_now_; }
+
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) noexcept {
+    if (!arm(token_of(h), &on_cancel)) {
+      error_ = errc::operation_canceled;
+      return false;
+    }
+    event_loop& loop = *reg_->loop();
+    if (when <= loop.now()) {
+      disarm();
+      error_ = errc::timed_out;
+      return false;
+    }
+    handle = h;
+    on_ready = &ready;
+    fire = &on_fire;
+    slot() = this;
+    loop.add_timer(*this);
+    return true;
+  }
+
+  result<void> await_resume() const noexcept {
+    if (error_ != errc{}) return error_;
+    return {};
+  }
+
+ private:
+  io_waiter*& slot() noexcept {
+    return dir_ == io_direction::read ? reg_->state().reader : reg_->state().writer;
+  }
+  void stop_waiting() noexcept {
+    if (slot() == static_cast<io_waiter*>(this)) slot() = nullptr;
+    if (queued()) reg_->loop()->remove_timer(*this);
+  }
+  static bool ready(io_waiter* w) noexcept {
+    auto* self = static_cast<ready_until_awaiter*>(w);
+    if (self->queued()) self->reg_->loop()->remove_timer(*self);
+    self->disarm();
+    return true;  // the loop resumes the waiter
+  }
+  static void on_fire(timer_node* n) noexcept {
+    auto* self = static_cast<ready_until_awaiter*>(n);
+    if (self->slot() == static_cast<io_waiter*>(self)) self->slot() = nullptr;
+    self->disarm();
+    self->error_ = errc::timed_out;
+    self->reg_->loop()->schedule(self->handle);
+  }
+  static void on_cancel(cancel_hook* hook) noexcept {
+    auto* self = static_cast<ready_until_awaiter*>(hook);
+    self->stop_waiting();
+    self->error_ = errc::operation_canceled;
+    self->reg_->loop()->schedule(self->handle);
+  }
+
+  io_registration* reg_;
+  io_direction dir_;
+  bool ready_now_;
+  errc error_{};
+};
+
+}  // namespace detail
+
+/// Like `wait_ready`, with a time limit: completes when `reg`'s descriptor reports readiness
+/// for `dir` (an empty result), at `when` (loop time) with `errc::timed_out`, or on
+/// cancellation with `errc::operation_canceled`. With `ready_now` (the caller knows the
+/// descriptor may be ready already) it completes at once. Needs no coroutine frame of its own
+/// (a server's idle keep-alive connections each park in one).
+inline auto wait_ready_until(io_registration& reg, io_direction dir, time_point when, bool ready_now = false) noexcept {
+  return detail::ready_until_awaiter(reg, dir, when, ready_now);
+}
+
 }  // namespace eddy

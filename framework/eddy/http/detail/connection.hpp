@@ -23,6 +23,7 @@
 #include "eddy/http/detail/read_buffer.hpp"
 #include "eddy/http/detail/request_access.hpp"
 #include "eddy/http/detail/request_probe.hpp"
+#include "eddy/http/detail/spare_strings.hpp"
 #include "eddy/http/detail/wire.hpp"
 #include "eddy/http/headers.hpp"
 #include "eddy/http/parser.hpp"
@@ -57,7 +58,8 @@ class connection final : read_buffer, body_source {
  public:
   connection(S& stream, server_state& server, std::string remote)
       : stream_(stream), server_(server), parser_(parser::kind::request, server.options.limits),
-        remote_(std::move(remote)) {
+        remote_(std::move(remote)),
+        watchdog_(eddy::detail::this_loop().now() + std::chrono::ceil<duration>(server.options.keep_alive_timeout)) {
     // Routes with their own body policy (streaming, own limit) are looked up from the head,
     // before the body is read; apps without any pay nothing.
     if (server.application->has_body_policies()) parser_.set_body_limit_hook(&body_limit_for, this);
@@ -70,13 +72,25 @@ class connection final : read_buffer, body_source {
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
 
-  /// Serves until the peer closes, an error, a timeout or shutdown. Never throws for I/O.
-  task<void> run() {
-    deadline watchdog(eddy::detail::this_loop().now() +
-                      std::chrono::ceil<duration>(server_.options.keep_alive_timeout));
-    watchdog_ = &watchdog;
+  /// Serves requests until the peer closes, an error, a timeout or shutdown (false), or until
+  /// the connection has been idle between requests for `park_after` (true; only for streams
+  /// that can wait for readability without reading, i.e. sockets). Never throws for I/O.
+  ///
+  /// The caller then parks the connection with `wait_for_request()`, in the caller's own
+  /// frame, and calls `run()` again when it wakes: while parked, none of the coroutine
+  /// frames of serving exist, nor a read buffer, nor the output buffers, so that an idle
+  /// keep-alive connection costs little memory. A connection that is busy, or whose client
+  /// sends its next request within `park_after`, waits where it is and pays nothing for this.
+  task<bool> run() {
+    if (idle_flag_) *idle_flag_ = false;
+    if (parked_) {
+      // An output buffer like the one handed in when the connection parked (the body and
+      // path strings take one when they need it).
+      parked_ = false;
+      spare_strings::take(out_);
+    }
     try {
-      co_await with_deadline(watchdog, serve());
+      co_return co_await with_deadline(watchdog_, serve());
     } catch (const timeout_error&) {
       // Slow or idle peer: just close (nginx does the same).
     } catch (const cancelled_error&) {
@@ -85,19 +99,60 @@ class connection final : read_buffer, body_source {
       // A bug in the connection logic must not take the worker down.
       std::fprintf(stderr, "eddy: connection error: %s\n", e.what());
     }
+    co_return false;
   }
+
+  /// After `run()` returned true: waits until the next request may have arrived (an empty
+  /// result), the keep-alive timeout (`errc::timed_out`), shutdown or a failed socket: then
+  /// close the connection. The wait lives in the caller's frame.
+  auto wait_for_request() noexcept
+    requires requires(S& s) { s.wait_readable_until(time_point{}); }
+  {
+    // A draining server closes connections that are idle instead of waiting for them.
+    if (idle_flag_) *idle_flag_ = true;
+    return stream_.wait_readable_until(keep_alive_until_);
+  }
+
+  /// How long a connection waits for its next request in place before it parks.
+  static constexpr std::chrono::milliseconds park_after{500};
+  /// With more open connections than this on the worker, idle ones park at once: their
+  /// memory, not the few hundred instructions that parking and waking cost, is what matters
+  /// then (a process's memory is its peak: 10,000 connections that all wait in place for
+  /// half a second would leave it there).
+  static constexpr std::size_t park_at_once_above = 256;
 
  private:
   static constexpr std::size_t max_batched_output = 64 * 1024;
 
   template <class Rep, class Period>
   void arm(std::chrono::duration<Rep, Period> d) {
-    watchdog_->reschedule(eddy::detail::this_loop().now() + std::chrono::ceil<duration>(d));
+    watchdog_.reschedule(eddy::detail::this_loop().now() + std::chrono::ceil<duration>(d));
+  }
+
+  // Whether the stream can wait for readability without reading (sockets): only then does
+  // an idle connection park.
+  static constexpr bool parkable = requires(S& s, std::span<char> b) {
+    s.try_read_some(b);
+    s.wait_readable();
+    s.wait_readable_until(time_point{});
+  };
+
+  // Between requests: the keep-alive time starts; a connection that can park wakes up
+  // after `park_after` to do so. The deadline only moves later while requests keep coming
+  // (a store, not a timer operation), so the hot path pays nothing for this.
+  void arm_idle() {
+    const time_point now = eddy::detail::this_loop().now();
+    keep_alive_until_ = now + std::chrono::ceil<duration>(server_.options.keep_alive_timeout);
+    if constexpr (parkable) {
+      watchdog_.reschedule(std::min(keep_alive_until_, now + std::chrono::ceil<duration>(park_after)));
+    } else {
+      watchdog_.reschedule(keep_alive_until_);
+    }
   }
 
   // While a handler runs, no connection timeout applies (the header/body/keep-alive ones are
   // about the peer, not about the application); writes re-arm the write timeout.
-  void disarm() { watchdog_->reschedule(time_point::max()); }
+  void disarm() { watchdog_.reschedule(time_point::max()); }
 
   // Waits for the next request on an idle connection without holding a buffer; false at EOF
   // or on error.
@@ -148,6 +203,34 @@ class connection final : read_buffer, body_source {
     }
   }
 
+  // A connection that is idle among many: reads what is already there (into a pooled buffer,
+  // in one system call) unless the loop knows there is nothing; if nothing came, it parks
+  // at once. 1: bytes arrived, 0: park, -1: end of stream or error.
+  int read_or_park() {
+    if (!stream_.read_would_block()) {
+      acquire_buffer();
+      ensure_room();
+      auto r = stream_.try_read_some(std::span<char>(buf_.get() + len_, cap_ - len_));
+      if (r) {
+        if (*r == 0) return -1;
+        len_ += *r;
+        return 1;
+      }
+      if (!eddy::detail::is_would_block(r)) return -1;
+    }
+    release_buffer();
+    park_buffers();
+    return 0;
+  }
+
+  // Parking: the buffers go back to their per-thread pools (`run` takes some back).
+  void park_buffers() noexcept {
+    spare_strings::stash(out_);
+    spare_strings::stash(body_);
+    spare_strings::stash(path_);
+    parked_ = true;
+  }
+
   // Reads more bytes; false at EOF or on error.
   task<bool> fill() {
     acquire_buffer();
@@ -192,7 +275,8 @@ class connection final : read_buffer, body_source {
     out_ += r.body();
   }
 
-  task<void> serve() {
+  // Serves until the connection closes (false) or is idle and can park (true).
+  task<bool> serve() {
     std::size_t& parsed = parsed_;
     std::size_t& head_end = head_end_;  // while reading a body: where the head ends in buf_
     bool in_body = false;
@@ -222,7 +306,7 @@ class connection final : read_buffer, body_source {
           error_response(parser_.error_status(), parser_.error_reason());
           co_await flush();
           if constexpr (requires { stream_.shutdown_write(); }) (void)stream_.shutdown_write();
-          co_return;
+          co_return false;
         case parser::event::head:
           if (policy_.stream) {
             // The handler reads the body itself (`pull`), as it arrives.
@@ -235,12 +319,13 @@ class connection final : read_buffer, body_source {
           head_clock = false;
           head_end = parsed;
           body_.clear();
+          spare_strings::take(body_);  // a parked connection handed its buffer in
           arm(server_.options.body_timeout);
           // Never to HTTP/1.0 clients, which do not know 1xx responses (RFC 9110 10.1.1).
           if (parser_.head().expect_continue && parser_.head().version_minor >= 1 && !sent_continue) {
             // The body will be read (it is within limits): invite the client to send it.
             out_ += "HTTP/1.1 100 Continue\r\n\r\n";
-            if (!co_await flush()) co_return;
+            if (!co_await flush()) co_return false;
             sent_continue = true;
           }
           continue;
@@ -262,26 +347,26 @@ class connection final : read_buffer, body_source {
         if (!keep) {
           co_await flush();
           if constexpr (requires { stream_.shutdown_write(); }) (void)stream_.shutdown_write();
-          co_return;
+          co_return false;
         }
         // Pipelined responses are batched into one write, but only up to a bound: a client
         // that pipelines many requests for a large resource and does not read must not make
         // the server buffer all the responses (it stops reading until this batch is out).
-        if (out_.size() >= max_batched_output && !co_await flush()) co_return;
+        if (out_.size() >= max_batched_output && !co_await flush()) co_return false;
         arm(len_ > 0 ? server_.options.header_timeout : server_.options.keep_alive_timeout);
         head_clock = len_ > 0;
         continue;
       }
       // Nothing complete is buffered: answer what was pipelined, in one write, then read.
       if (!out_.empty()) {
-        if (!co_await flush()) co_return;
+        if (!co_await flush()) co_return false;
         head_clock = false;  // the flush armed the write timeout: re-arm below
       }
-      if (server_.draining && parser_.idle() && len_ == 0) co_return;
+      if (server_.draining && parser_.idle() && len_ == 0) co_return false;
       if (in_body) {
         arm(server_.options.body_timeout);  // between body reads
       } else if (parser_.idle() && len_ == 0) {
-        arm(server_.options.keep_alive_timeout);
+        arm_idle();
         head_clock = false;
       } else if (!head_clock) {
         arm(server_.options.header_timeout);
@@ -298,16 +383,31 @@ class connection final : read_buffer, body_source {
         // connections must not pin 32 KiB each): the buffer goes back to a per-thread pool,
         // and readiness is awaited with a small probe read first (the reactor is
         // edge-triggered, so data that is already there must be seen before waiting).
-        got = idle ? co_await wait_idle() : co_await fill();
+        if constexpr (parkable) {
+          if (idle && server_.open_connections > park_at_once_above) {
+            const int r = read_or_park();
+            if (r == 0) co_return true;
+            got = r > 0;
+          } else {
+            got = idle ? co_await wait_idle() : co_await fill();
+          }
+        } else {
+          got = idle ? co_await wait_idle() : co_await fill();
+        }
       } else {
         got = co_await fill();
       }
       if (idle_flag_) *idle_flag_ = false;
       if (!got) {
-        if (!parser_.idle() || in_body) {
-          // The peer went away mid-request: nothing to answer.
+        if constexpr (parkable) {
+          // Idle for `park_after` (the watchdog fired, but the keep-alive time is not over):
+          // park, without this coroutine (see `run`).
+          if (idle && watchdog_.expired() && eddy::detail::this_loop().now() < keep_alive_until_) {
+            park_buffers();
+            co_return true;
+          }
         }
-        co_return;
+        co_return false;  // the peer went away (mid-request: nothing to answer), or a timeout
       }
     }
   }
@@ -421,6 +521,7 @@ class connection final : read_buffer, body_source {
     std::string_view query = raw_path.size() < target.size() ? target.substr(raw_path.size() + 1) : std::string_view{};
     bool keep = head.keep_alive && !server_.draining;
     const bool http10 = head.version_minor == 0;
+    if (raw_path.size() > path_.capacity()) spare_strings::take(path_);  // handed in when parked
     if (!normalize_path(raw_path, path_)) {
       // Absolute-form and asterisk-form targets, bad escapes, encoded NULs or slashes.
       if (raw_path == "*" && head.method == method::options) {
@@ -621,6 +722,8 @@ class connection final : read_buffer, body_source {
   server_state& server_;
   parser parser_;
   std::string remote_;
+  // The keep-alive, header, body and write timeouts: one timer, moved at each phase.
+  deadline watchdog_;
   std::string body_;
   std::string path_;
   std::string out_;
@@ -644,8 +747,10 @@ class connection final : read_buffer, body_source {
   linked_cancel_source* handler_cancel_ = nullptr;
   std::optional<join_handle<void>> watcher_;
   bool peer_gone_ = false;
-  deadline* watchdog_ = nullptr;
   bool* idle_flag_ = nullptr;
+  // When the keep-alive time of an idle connection ends, and whether it is parked.
+  time_point keep_alive_until_{};
+  bool parked_ = false;
   unique_function<response_stream&(int, std::string_view)> stream_factory_;
 };
 

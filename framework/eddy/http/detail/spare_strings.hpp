@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace eddy::http::detail {
+
+/// Spare string buffers of this thread. An idle keep-alive connection hands in the buffers of
+/// its last exchange (its output, body and path strings) so that 10,000 idle connections do
+/// not each pin them, and a connection that wakes takes buffers back without a malloc: the
+/// same idea as the read buffer's pool, for the smaller strings.
+class spare_strings {
+ public:
+  /// What the pool may hold: at most this many buffers and bytes (a connection's output can
+  /// reach one pipelined batch, 64 KiB: such a buffer is kept too, so that the next batch
+  /// does not grow a new one from nothing). Beyond that, buffers are freed.
+  static constexpr std::size_t max_kept = 1024;
+  static constexpr std::size_t max_kept_bytes = 4 * 1024 * 1024;
+
+  /// Leaves `s` empty and without a heap buffer; its buffer is kept for reuse if there is room.
+  static void stash(std::string& s) noexcept {
+    if (s.capacity() <= inline_capacity()) {
+      s.clear();
+      return;
+    }
+    pool& p = this_thread();
+    if (p.strings.size() < max_kept && p.bytes + s.capacity() <= max_kept_bytes) {
+      try {
+        s.clear();
+        p.bytes += s.capacity();
+        p.strings.push_back(std::move(s));
+        s = std::string();
+        return;
+      } catch (...) {
+        p.bytes -= s.capacity();
+      }
+    }
+    std::string().swap(s);
+  }
+
+  /// Gives `s` (empty, without a heap buffer) a kept buffer if there is one.
+  static void take(std::string& s) noexcept {
+    if (s.capacity() > inline_capacity()) return;
+    pool& p = this_thread();
+    if (p.strings.empty()) return;
+    s = std::move(p.strings.back());
+    p.strings.pop_back();
+    p.bytes -= s.capacity();
+  }
+
+ private:
+  struct pool {
+    std::vector<std::string> strings;
+    std::size_t bytes = 0;
+  };
+  static std::size_t inline_capacity() noexcept { return std::string().capacity(); }
+  static pool& this_thread() noexcept {
+    thread_local pool p;
+    return p;
+  }
+};
+
+}  // namespace eddy::http::detail
