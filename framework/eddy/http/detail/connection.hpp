@@ -412,311 +412,32 @@ class connection final : read_buffer, body_source {
     }
   }
 
-  // Runs the handler for the parsed request and serializes its response into out_. Returns
-  // whether the connection stays open.
+  // ---- streamed request bodies: connection_body.hpp ----
   // The parser's body-limit hook: the route's policy decides, from the head alone.
-  static std::uint64_t body_limit_for(void* ctx, const message_head& head, const char* base) noexcept {
-    auto& self = *static_cast<connection*>(ctx);
-    const std::uint64_t server_limit = self.server_.options.limits.max_body_bytes;
-    std::string_view target = origin_form(head.target.in(base));
-    std::string_view raw_path = target.substr(0, target.find('?'));
-    try {
-      if (!normalize_path(raw_path, self.path_)) return server_limit;  // answered 400 later
-      self.policy_ = self.server_.application->body_policy_for(head.method, self.path_);
-    } catch (...) {
-      return server_limit;  // out of memory while matching: fall back to the plain path
-    }
-    return self.policy_.max_bytes ? self.policy_.max_bytes : server_limit;
-  }
-
+  static std::uint64_t body_limit_for(void* ctx, const message_head& head, const char* base) noexcept;
   // A `stream_body` route: the handler runs now and pulls the body; afterwards whatever it
   // left unread is drained so the connection can be reused. Returns whether it stays open.
-  task<bool> respond_streaming() {
-    body_done_ = false;
-    body_error_ = 0;
-    body_reason_ = {};
-    drained_ = 0;
-    pieces_.clear();
-    next_piece_ = 0;
-    // 100 Continue only once the handler asks for the body (RFC 9110 10.1.1); never to
-    // HTTP/1.0 clients.
-    continue_pending_ = parser_.head().expect_continue && parser_.head().version_minor >= 1;
-    body_.clear();
-    bool keep = co_await respond(true);
-    if (body_done_ || body_error_) co_return keep && body_done_;
-    // The client still waits for 100 Continue: it may never send the body. Close.
-    if (continue_pending_) co_return false;
-    if (!keep) co_return false;
-    // Answer first, then read and discard the rest of the body (bounded), so the client is
-    // not left without its response while it is still sending.
-    if (!co_await flush()) co_return false;
-    while (!body_done_ && !body_error_ && drained_ < max_drained_body) {
-      body_piece p = co_await pull();
-      drained_ += p.bytes.size();
-    }
-    co_return body_done_;
-  }
-
+  task<bool> respond_streaming();
   // body_source: the next piece of a streamed body.
-  task<body_piece> pull() override {
-    if (continue_pending_) {
-      continue_pending_ = false;
-      out_ += "HTTP/1.1 100 Continue\r\n\r\n";
-      if (!co_await flush()) {
-        body_error_ = 400;
-        body_reason_ = "connection lost";
-      }
-      disarm();
-    }
-    for (;;) {
-      if (next_piece_ < pieces_.size()) co_return body_piece{pieces_[next_piece_++].in(buf_.get()), 0, {}};
-      if (body_error_) co_return body_piece{{}, body_error_, body_reason_};
-      if (body_done_) co_return body_piece{};
-      // Every piece was delivered: their bytes can go, the head stays where the request's
-      // views point.
-      pieces_.clear();
-      next_piece_ = 0;
-      std::memmove(buf_.get() + head_end_, buf_.get() + parsed_, len_ - parsed_);
-      len_ = head_end_ + (len_ - parsed_);
-      parsed_ = head_end_;
-      if (parsed_ < len_) {
-        auto step = parser_.feed(buf_.get(), parsed_, len_);
-        parsed_ += step.consumed;
-        auto ps = parser_.body_pieces();
-        pieces_.assign(ps.begin(), ps.end());
-        if (step.what == parser::event::error) {
-          body_error_ = parser_.error_status();
-          body_reason_ = parser_.error_reason();
-          pieces_.clear();  // nothing of a malformed body is handed out
-        } else if (step.what == parser::event::message_end) {
-          body_done_ = true;
-        }
-        continue;
-      }
-      arm(server_.options.body_timeout);
-      if (cap_ - len_ < min_body_read) {
-        // Only with a head near a raised `max_head_bytes`: the buffer moves, and the
-        // request's views with it.
-        const char* before = buf_.get();
-        const std::size_t before_size = cap_;
-        ensure_room();
-        if (current_ != nullptr) request_access::rebase(*current_, before, before_size, buf_.get());
-      }
-      auto n = co_await stream_.read_some(std::span<char>(buf_.get() + len_, cap_ - len_));
-      disarm();
-      if (!n && n.error() == errc::operation_canceled) throw cancelled_error();
-      if (!n || *n == 0) {
-        body_error_ = 400;
-        body_reason_ = "request body cut short";
-        continue;
-      }
-      len_ += *n;
-    }
-  }
+  task<body_piece> pull() override;
 
-  task<bool> respond(bool streaming_body = false) {
-    const message_head& head = parser_.head();
-    std::string_view target = origin_form(head.target.in(buf_.get()));
-    std::string_view raw_path = target.substr(0, target.find('?'));
-    std::string_view query = raw_path.size() < target.size() ? target.substr(raw_path.size() + 1) : std::string_view{};
-    bool keep = head.keep_alive && !server_.draining;
-    const bool http10 = head.version_minor == 0;
-    if (raw_path.size() > path_.capacity()) spare_strings::take(path_);  // handed in when parked
-    if (!normalize_path(raw_path, path_)) {
-      // Absolute-form and asterisk-form targets, bad escapes, encoded NULs or slashes.
-      if (raw_path == "*" && head.method == method::options) {
-        response r(204);
-        r.headers().add("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
-        write_head(out_, r, 0, keep, server_.options.server_name, http10);
-        co_return keep;
-      }
-      error_response(400, "malformed request target");
-      co_return false;
-    }
-    // The handler's own cancellation: the connection's (shutdown, timeouts) and the client
-    // going away while the handler waits (`watch_peer`).
-    linked_cancel_source handler_cancel;
-    handler_cancel.link(co_await this_task::token());
-    handler_cancel_ = &handler_cancel;
-    peer_gone_ = false;
-    request req;
-    request_access::bind(req, head, buf_.get(), path_, query, body_, remote_, handler_cancel.token());
-    const request_origin origin = server_.proxies.resolve(req, remote_, server_.scheme);
-    request_access::set_origin(req, origin.remote, origin.scheme);
-    request_probe probe(server_.metrics);
-    if (streaming_body) request_access::set_body_source(req, *this);
-    current_ = &req;
-    struct forget {
-      request** p;
-      ~forget() { *p = nullptr; }
-    } forget_current{&current_};
-    const bool head_only = head.method == method::head;
-    std::optional<response_stream> streamed;
-    // What opening a stream needs, gathered so that the factory captures two pointers and
-    // is stored inline (no allocation per request).
-    struct stream_context {
-      std::optional<response_stream>* slot;
-      bool head_only;
-      bool keep;
-      bool http10;
-    } stream_ctx{&streamed, head_only, keep && (!http10 || head_only), http10};
-    stream_factory_ = [this, ctx = &stream_ctx](int status, std::string_view type) -> response_stream& {
-      // HTTP/1.0 has no chunked coding: the body is delimited by closing the connection.
-      ctx->slot->emplace(status, type, ctx->head_only,
-                         [this](std::string_view b) { return write_raw(b); },
-                         [this, keep = ctx->keep, http10 = ctx->http10](std::string& out, const response_stream& s) {
-                           write_stream_head(out, s, keep, server_.options.server_name, http10);
-                         },
-                         !ctx->http10);
-      return **ctx->slot;
-    };
-    request_access::set_stream_factory(req, &stream_factory_);
-    disarm();
-    std::optional<response> answer;
-    std::exception_ptr failure;
-    try {
-      answer.emplace(co_await guarded_run<response>(server_.application->handle(req), handler_cancel.token(),
-                                                    streaming_body ? &no_watch : &start_watch, this));
-    } catch (...) {
-      failure = std::current_exception();
-    }
-    if (watcher_) {
-      // The handler is done: stop watching before its cancel source goes away.
-      watcher_->cancel();
-      auto w = std::move(*watcher_);
-      watcher_.reset();
-      co_await shield(std::move(w));
-    }
-    handler_cancel_ = nullptr;
-    if (failure) std::rethrow_exception(failure);
-    response& res = *answer;
-    // The client left while the handler waited (and it answered anyway): nobody to tell.
-    if (peer_gone_) co_return false;
-    if (!fields_are_safe(res)) {
-      // A CR or LF from user input in a field (a redirect to a query value, say) would
-      // split the response: answer 500 instead, and say why in the log.
-      std::fprintf(stderr, "eddy: %.*s %.*s: response header with CR, LF or NUL refused\n",
-                   static_cast<int>(req.method_name().size()), req.method_name().data(),
-                   static_cast<int>(req.target().size()), req.target().data());
-      res = response::text("Internal Server Error\n", 500);
-    }
-    // A streamed body that failed, or that the client may never send (it waits for 100
-    // Continue, which only a read sends): the connection cannot be reused; say so.
-    if (streaming_body && (continue_pending_ || body_error_)) keep = false;
-    if (streamed && res.status() != -1) {
-      // The handler (or a middleware) answered with a response after opening a stream: it
-      // failed, or changed its mind. If nothing was sent, that response goes out as usual;
-      // otherwise the body must not look complete, so the connection closes without the
-      // final chunk.
-      if (streamed->started()) co_return false;
-      streamed.reset();
-    }
-    if (res.status() == -1 || streamed) {
-      // The handler streamed its response; make sure the body is terminated.
-      if (streamed && !streamed->ended()) {
-        try {
-          co_await streamed->end();
-        } catch (...) {
-          co_return false;
-        }
-      }
-      if (server_.options.access_log) log(req, streamed ? streamed->status() : 200, 0);
-      probe.finished(req, streamed ? streamed->status() : 200);
-      co_return keep && (!http10 || head_only);
-    }
-    if (const file_body* file = res.file()) {
-      const auto size = static_cast<std::size_t>(file->length);
-      write_head(out_, res, size, keep, server_.options.server_name, http10);
-      if (server_.options.access_log) log(req, res.status(), size);
-      probe.finished(req, res.status());
-      if (head_only || status_has_no_body(res.status())) co_return keep;
-      // The head (and any pipelined responses before it) first, then the file.
-      if (!co_await flush()) co_return false;
-      co_return co_await send_file(*file) && keep;
-    }
-    std::size_t body_size = res.body().size();
-    write_head(out_, res, body_size, keep, server_.options.server_name, http10);
-    if (!head_only && !status_has_no_body(res.status())) out_ += res.body();
-    if (server_.options.access_log) log(req, res.status(), body_size);
-    probe.finished(req, res.status());
-    co_return keep;
-  }
-
+  // ---- answering a request: connection_respond.hpp ----
+  // Runs the handler for the parsed request and serializes its response into out_. Returns
+  // whether the connection stays open.
+  task<bool> respond(bool streaming_body = false);
   // Sends a file body: sendfile(2) where the stream is a plain socket, else read and written
   // in pieces. False if the peer went away or the file ended early (the response is then
   // cut short, and the connection must close).
-  task<bool> send_file(const file_body& file) {
-    std::uint64_t offset = file.offset;
-    std::uint64_t left = file.length;
-    arm(server_.options.write_timeout);
-    if constexpr (requires { stream_.send_file(0, std::uint64_t{0}, std::size_t{0}); }) {
-      while (left > 0) {
-        auto n = co_await stream_.send_file(file.fd.get(), offset, static_cast<std::size_t>(left));
-        if (!n || *n == 0) co_return false;
-        offset += *n;
-        left -= *n;
-        arm(server_.options.write_timeout);
-      }
-    } else {
-      std::string& chunk = out_;  // empty after the flush: its capacity is reused
-      while (left > 0) {
-        chunk.resize(static_cast<std::size_t>(std::min<std::uint64_t>(left, 64 * 1024)));
-        auto got = read_file_at(file.fd.get(), std::span<char>(chunk.data(), chunk.size()), offset);
-        if (!got || *got == 0) co_return false;
-        chunk.resize(*got);
-        if (!co_await flush()) co_return false;
-        offset += *got;
-        left -= *got;
-      }
-    }
-    co_return true;
-  }
-
+  task<bool> send_file(const file_body& file);
   // guarded_run's hooks: a handler that waits gets the connection watched for the client
   // leaving (not on streamed-body routes, whose handler reads the connection itself).
   static void no_watch(void*) noexcept {}
-  static void start_watch(void* ctx) noexcept {
-    auto& self = *static_cast<connection*>(ctx);
-    if constexpr (requires(std::span<char> b) {
-                    self.stream_.try_read_some(b);
-                    self.stream_.wait_readable();
-                  }) {
-      try {
-        self.watcher_.emplace(spawn(self.watch_peer()));
-      } catch (...) {
-        // Out of memory: the handler runs unwatched.
-      }
-    }
-  }
-
+  static void start_watch(void* ctx) noexcept;
   // Reads while a handler waits: pipelined bytes go into the buffer after the request (which
   // does not move), end of stream or a reset cancels the handler (Go's server does the
   // same). Stops when the buffer is full (the bytes wait in the kernel) or when cancelled.
-  task<void> watch_peer() {
-    for (;;) {
-      if (len_ == cap_) co_return;
-      auto r = stream_.try_read_some(std::span<char>(buf_.get() + len_, cap_ - len_));
-      if (r && *r > 0) {
-        len_ += *r;
-        continue;
-      }
-      if (!r && eddy::detail::is_would_block(r)) {
-        auto ready = co_await stream_.wait_readable();
-        if (!ready) co_return;  // cancelled: the handler finished
-        continue;
-      }
-      peer_gone_ = true;
-      if (handler_cancel_) handler_cancel_->request_cancel();
-      co_return;
-    }
-  }
-
-  void log(const request& req, int status, std::size_t bytes) {
-    const std::string_view client = req.remote_address();
-    std::printf("%.*s \"%.*s %.*s\" %d %zu\n", static_cast<int>(client.size()), client.data(),
-                static_cast<int>(req.method_name().size()), req.method_name().data(),
-                static_cast<int>(req.target().size()), req.target().data(), status, bytes);
-  }
+  task<void> watch_peer();
+  void log(const request& req, int status, std::size_t bytes);
 
   S& stream_;
   server_state& server_;
@@ -755,3 +476,7 @@ class connection final : read_buffer, body_source {
 };
 
 }  // namespace eddy::http::detail
+
+// The member functions defined out of the class, one job per file.
+#include "eddy/http/detail/connection_body.hpp"
+#include "eddy/http/detail/connection_respond.hpp"
