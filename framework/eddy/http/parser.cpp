@@ -250,15 +250,26 @@ struct parser::impl {
     while (at < end) {
       const char* stop = end;
       if (next_piece < s.pieces_.size()) stop = s.base_ + s.pieces_[next_piece].offset;
-      for (; at < stop; ++at) {
-        const char c = *at;
+      // Line by line with memchr (vectorised) rather than byte by byte: every LF must follow
+      // a CR, and a CR may only stand right before an LF (or at the end, its LF to come).
+      while (at < stop) {
         if (s.after_cr_) {
-          if (c != '\n') return false;
+          if (*at != '\n') return false;
           s.after_cr_ = false;
-        } else if (c == '\r') {
-          s.after_cr_ = true;
-        } else if (c == '\n') {
-          return false;
+          ++at;
+          continue;
+        }
+        const auto left = static_cast<std::size_t>(stop - at);
+        const char* lf = static_cast<const char*>(std::memchr(at, '\n', left));
+        const char* line_end = lf ? lf : stop;
+        const char* cr = static_cast<const char*>(std::memchr(at, '\r', static_cast<std::size_t>(line_end - at)));
+        if (lf) {
+          if (lf == at || cr != lf - 1) return false;  // a bare LF, or a CR inside the line
+          at = lf + 1;
+        } else {
+          if (cr && cr != stop - 1) return false;  // a CR not followed by LF
+          s.after_cr_ = cr != nullptr;
+          at = stop;
         }
       }
       if (next_piece < s.pieces_.size()) {

@@ -53,8 +53,17 @@ bool normalize_path(std::string_view raw, std::string& out) {
   if (raw.empty() || raw[0] != '/') return false;
   // Most paths have nothing to decode or resolve: no escape, no dot segment, no backslash
   // (and no raw NUL, which the decoder would refuse: found by fuzzing).
-  if (raw.find_first_of(std::string_view("%\\\0", 3)) == std::string_view::npos &&
-      raw.find("/.") == std::string_view::npos) {
+  // One pass, a compare or two per byte (find_first_of calls memchr for every byte).
+  bool plain = true;
+  char previous = '/';
+  for (const char c : raw) {
+    if (c == '%' || c == '\\' || c == '\0' || (c == '.' && previous == '/')) {
+      plain = false;
+      break;
+    }
+    previous = c;
+  }
+  if (plain) {
     out.assign(raw);
     return true;
   }

@@ -2,6 +2,7 @@
 #include "eddy/http/detail/wire.hpp"
 
 #include <charconv>
+#include <cstring>
 #include <ctime>
 
 #include "eddy/http/headers.hpp"
@@ -10,32 +11,64 @@
 namespace eddy::http::detail {
 namespace {
 
-void append_number(std::string& out, std::size_t n) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, n);
-  out.append(buf, r.ptr);
-}
+// Assembles a response head in a stack buffer and appends it to the output in large pieces:
+// a head is a dozen short fields, and one string append each (a capacity check and a call to
+// memcpy every time) cost more than the copying.
+class head_writer {
+ public:
+  explicit head_writer(std::string& out) noexcept : out_(out) {}
+  head_writer(const head_writer&) = delete;
+  head_writer& operator=(const head_writer&) = delete;
 
-void status_line(std::string& out, int status) {
-  out += "HTTP/1.1 ";
-  append_number(out, static_cast<std::size_t>(status));
-  out += ' ';
-  out += reason_phrase(status);
-  out += "\r\n";
-}
-
-void common_fields(std::string& out, bool keep_alive, bool http10, std::string_view server_name) {
-  if (!server_name.empty()) {
-    out += "Server: ";
-    out += server_name;
-    out += "\r\n";
+  void put(std::string_view v) {
+    if (v.size() > room()) {
+      finish();
+      if (v.size() > sizeof buf_) {
+        out_.append(v);
+        return;
+      }
+    }
+    std::memcpy(p_, v.data(), v.size());
+    p_ += v.size();
   }
-  out += "Date: ";
-  out += http_date();
-  out += "\r\n";
-  if (!keep_alive) out += "Connection: close\r\n";
+  void number(std::size_t n) {
+    if (room() < 24) finish();
+    p_ = std::to_chars(p_, p_ + room(), n).ptr;
+  }
+  /// Appends what is buffered to the output.
+  void finish() {
+    out_.append(buf_, static_cast<std::size_t>(p_ - buf_));
+    p_ = buf_;
+  }
+
+ private:
+  std::size_t room() const noexcept { return static_cast<std::size_t>(buf_ + sizeof buf_ - p_); }
+
+  std::string& out_;
+  char buf_[512];
+  char* p_ = buf_;
+};
+
+void status_line(head_writer& w, int status) {
+  w.put("HTTP/1.1 ");
+  w.number(static_cast<std::size_t>(status));
+  w.put(" ");
+  w.put(reason_phrase(status));
+  w.put("\r\n");
+}
+
+void common_fields(head_writer& w, bool keep_alive, bool http10, std::string_view server_name) {
+  if (!server_name.empty()) {
+    w.put("Server: ");
+    w.put(server_name);
+    w.put("\r\n");
+  }
+  w.put("Date: ");
+  w.put(http_date());
+  w.put("\r\n");
+  if (!keep_alive) w.put("Connection: close\r\n");
   // HTTP/1.0 closes by default: a persistent connection must be announced (RFC 9112 9.3).
-  else if (http10) out += "Connection: keep-alive\r\n";
+  else if (http10) w.put("Connection: keep-alive\r\n");
 }
 
 }  // namespace
@@ -56,50 +89,54 @@ std::string_view http_date() noexcept {
 
 void write_head(std::string& out, const response& r, std::size_t body_size, bool keep_alive,
                 std::string_view server_name, bool http10) {
-  status_line(out, r.status());
-  common_fields(out, keep_alive, http10, server_name);
+  head_writer w(out);
+  status_line(w, r.status());
+  common_fields(w, keep_alive, http10, server_name);
   if (!r.content_type().empty()) {
-    out += "Content-Type: ";
-    out += r.content_type();
-    out += "\r\n";
+    w.put("Content-Type: ");
+    w.put(r.content_type());
+    w.put("\r\n");
   }
   // 1xx and 204 carry no Content-Length (RFC 9110 8.6); 304 keeps the GET's if the handler set
   // one, which it does not here.
   if (!status_has_no_body(r.status())) {
-    out += "Content-Length: ";
-    append_number(out, body_size);
-    out += "\r\n";
+    w.put("Content-Length: ");
+    w.number(body_size);
+    w.put("\r\n");
   }
   for (const auto& [name, value] : r.headers()) {
     // Framing is the server's: a handler's own Content-Length or Transfer-Encoding would
     // contradict the one written above (and desynchronise the client).
     if (iequals(name, "content-length") || iequals(name, "transfer-encoding")) continue;
-    out += name;
-    out += ": ";
-    out += value;
-    out += "\r\n";
+    w.put(name);
+    w.put(": ");
+    w.put(value);
+    w.put("\r\n");
   }
-  out += "\r\n";
+  w.put("\r\n");
+  w.finish();
 }
 
 void write_stream_head(std::string& out, const response_stream& s, bool keep_alive,
                        std::string_view server_name, bool http10) {
-  status_line(out, s.status());
-  common_fields(out, keep_alive, http10, server_name);
+  head_writer w(out);
+  status_line(w, s.status());
+  common_fields(w, keep_alive, http10, server_name);
   if (!s.content_type().empty()) {
-    out += "Content-Type: ";
-    out += s.content_type();
-    out += "\r\n";
+    w.put("Content-Type: ");
+    w.put(s.content_type());
+    w.put("\r\n");
   }
-  if (s.chunked()) out += "Transfer-Encoding: chunked\r\n";
-  if (s.content_type() == "text/event-stream") out += "Cache-Control: no-cache\r\n";
+  if (s.chunked()) w.put("Transfer-Encoding: chunked\r\n");
+  if (s.content_type() == "text/event-stream") w.put("Cache-Control: no-cache\r\n");
   for (const auto& [name, value] : s.headers()) {
-    out += name;
-    out += ": ";
-    out += value;
-    out += "\r\n";
+    w.put(name);
+    w.put(": ");
+    w.put(value);
+    w.put("\r\n");
   }
-  out += "\r\n";
+  w.put("\r\n");
+  w.finish();
 }
 
 std::string_view origin_form(std::string_view target) noexcept {
@@ -116,8 +153,9 @@ std::string_view origin_form(std::string_view target) noexcept {
 
 bool fields_are_safe(const response& r) noexcept {
   auto clean = [](std::string_view v) {
+    // All three are below 14: one compare per byte for the usual printable text.
     for (char c : v)
-      if (c == '\r' || c == '\n' || c == '\0') return false;
+      if (static_cast<unsigned char>(c) <= '\r' && (c == '\r' || c == '\n' || c == '\0')) return false;
     return true;
   };
   if (!clean(r.content_type())) return false;
