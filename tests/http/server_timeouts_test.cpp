@@ -123,6 +123,39 @@ TEST(ServerTimeouts, ClosesAnIdleKeepAliveConnection) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
 
+TEST(ServerTimeouts, AParkedConnectionKeepsItsKeepAliveTimeout) {
+  // Idle for 500 ms, the connection parks (without its frames); the keep-alive time still
+  // counts from the end of the last response.
+  auto options = standard_options();
+  options.keep_alive_timeout = 1200ms;
+  test_server server(standard_routes, options);
+  client c(server.port());
+  auto r = c.roundtrip(get("/hello"));
+  ASSERT_TRUE(r);
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c.closed_within(10s));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 1000ms) << "closed before the keep-alive timeout";
+}
+
+TEST(ServerTimeouts, AParkedConnectionWakesForTheNextRequests) {
+  test_server server(standard_routes, standard_options());
+  client c(server.port());
+  ASSERT_TRUE(c.roundtrip(get("/hello")));
+  std::this_thread::sleep_for(800ms);  // parked by now
+  auto again = c.roundtrip(get("/hello"));
+  ASSERT_TRUE(again) << "a parked connection did not answer";
+  EXPECT_EQ(again->status, 200);
+  std::this_thread::sleep_for(800ms);
+  // Parked again: two pipelined requests, one of them with a body, both answered in order.
+  ASSERT_TRUE(c.send(get("/hello") + "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello"));
+  auto first = c.read_response();
+  auto second = c.read_response();
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(first->status, 200);
+  EXPECT_EQ(second->body, "hello");
+}
+
 TEST(ServerTimeouts, HeaderTimeoutDoesNotCutASlowHandler) {
   auto options = standard_options();
   options.header_timeout = 100ms;

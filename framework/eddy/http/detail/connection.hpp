@@ -88,6 +88,7 @@ class connection final : read_buffer, body_source {
       // path strings take one when they need it).
       parked_ = false;
       spare_strings::take(out_);
+      watchdog_.reschedule(keep_alive_until_);  // not the past deadline that made it park
     }
     try {
       co_return co_await with_deadline(watchdog_, serve());
@@ -133,6 +134,7 @@ class connection final : read_buffer, body_source {
   // an idle connection park.
   static constexpr bool parkable = requires(S& s, std::span<char> b) {
     s.try_read_some(b);
+    s.read_would_block();
     s.wait_readable();
     s.wait_readable_until(time_point{});
   };

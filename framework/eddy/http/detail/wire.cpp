@@ -31,6 +31,13 @@ class head_writer {
     std::memcpy(p_, v.data(), v.size());
     p_ += v.size();
   }
+  /// "name: value" and CRLF.
+  void field(std::string_view name, std::string_view value) {
+    put(name);
+    put(": ");
+    put(value);
+    put("\r\n");
+  }
   void number(std::size_t n) {
     if (room() < 24) finish();
     p_ = std::to_chars(p_, p_ + room(), n).ptr;
@@ -58,14 +65,8 @@ void status_line(head_writer& w, int status) {
 }
 
 void common_fields(head_writer& w, bool keep_alive, bool http10, std::string_view server_name) {
-  if (!server_name.empty()) {
-    w.put("Server: ");
-    w.put(server_name);
-    w.put("\r\n");
-  }
-  w.put("Date: ");
-  w.put(http_date());
-  w.put("\r\n");
+  if (!server_name.empty()) w.field("Server", server_name);
+  w.field("Date", http_date());
   if (!keep_alive) w.put("Connection: close\r\n");
   // HTTP/1.0 closes by default: a persistent connection must be announced (RFC 9112 9.3).
   else if (http10) w.put("Connection: keep-alive\r\n");
@@ -92,11 +93,7 @@ void write_head(std::string& out, const response& r, std::size_t body_size, bool
   head_writer w(out);
   status_line(w, r.status());
   common_fields(w, keep_alive, http10, server_name);
-  if (!r.content_type().empty()) {
-    w.put("Content-Type: ");
-    w.put(r.content_type());
-    w.put("\r\n");
-  }
+  if (!r.content_type().empty()) w.field("Content-Type", r.content_type());
   // 1xx and 204 carry no Content-Length (RFC 9110 8.6); 304 keeps the GET's if the handler set
   // one, which it does not here.
   if (!status_has_no_body(r.status())) {
@@ -108,10 +105,7 @@ void write_head(std::string& out, const response& r, std::size_t body_size, bool
     // Framing is the server's: a handler's own Content-Length or Transfer-Encoding would
     // contradict the one written above (and desynchronise the client).
     if (iequals(name, "content-length") || iequals(name, "transfer-encoding")) continue;
-    w.put(name);
-    w.put(": ");
-    w.put(value);
-    w.put("\r\n");
+    w.field(name, value);
   }
   w.put("\r\n");
   w.finish();
@@ -122,18 +116,11 @@ void write_stream_head(std::string& out, const response_stream& s, bool keep_ali
   head_writer w(out);
   status_line(w, s.status());
   common_fields(w, keep_alive, http10, server_name);
-  if (!s.content_type().empty()) {
-    w.put("Content-Type: ");
-    w.put(s.content_type());
-    w.put("\r\n");
-  }
+  if (!s.content_type().empty()) w.field("Content-Type", s.content_type());
   if (s.chunked()) w.put("Transfer-Encoding: chunked\r\n");
   if (s.content_type() == "text/event-stream") w.put("Cache-Control: no-cache\r\n");
   for (const auto& [name, value] : s.headers()) {
-    w.put(name);
-    w.put(": ");
-    w.put(value);
-    w.put("\r\n");
+    w.field(name, value);
   }
   w.put("\r\n");
   w.finish();
