@@ -2,13 +2,17 @@
 # SPDX-License-Identifier: MIT
 """Counts what one bridge round trip costs, in figures that a busy machine does not blur:
 system calls (counted by the kernel's syscall tracepoints through perf stat, and by
-strace -f -c), instructions of all threads (valgrind --tool=callgrind) and CPU time and
-context switches (perf stat software counters), for eddy (bridge_bench) and
-Boost.Asio (asio_bridge_bench, both wake paths). Each program runs each case twice with a
-fixed number of round trips (--round_trips); the difference divided by the difference in
-round trips is the cost of one, free of start-up and thread creation.
+strace -f -c), instructions of all threads (valgrind --tool=callgrind), CPU time and context
+switches (perf stat software counters) and the wall time with every thread pinned to one CPU,
+for eddy (bridge_bench) and Boost.Asio (asio_bridge_bench, both wake paths). strace and
+callgrind run each case twice with a fixed number of round trips (--round_trips): the
+difference divided by the difference in round trips is the cost of one, free of start-up and
+thread creation. The perf and pinned figures are medians of several long runs.
 
-Usage: bridge_costs.py BIN_DIR   (bench/run_bridge_costs.sh builds and calls it)"""
+Usage: bridge_costs.py BIN_DIR   (bench/run_bridge_costs.sh builds and calls it)
+Environment: PEERS (e.g. "eddy" or "eddy,asio,asio (epoll)"), STRACE_TRIPS, CALLGRIND_TRIPS,
+PERF_TRIPS, PERF_RUNS."""
+import json
 import os
 import re
 import shutil
@@ -24,8 +28,10 @@ CASES = [  # label, eddy benchmark, Asio benchmark (its two wake paths are both 
 TRIPS = {  # tool -> (small, large) round-trip counts
     "strace": (2000, int(os.environ.get("STRACE_TRIPS", "20000"))),
     "callgrind": (2000, int(os.environ.get("CALLGRIND_TRIPS", "12000"))),
-    "perf": (20000, int(os.environ.get("PERF_TRIPS", "200000"))),
 }
+UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
+PERF_TRIPS = int(os.environ.get("PERF_TRIPS", "100000"))
+PERF_RUNS = int(os.environ.get("PERF_RUNS", "5"))
 
 
 def bench_cmd(binary, name, trips):
@@ -91,6 +97,39 @@ def tracepoints_readable():
         return False
 
 
+def perf_per_trip(cmd_for):
+    """perf event -> (median, min, max) per round trip over PERF_RUNS runs. Which thread
+    sleeps and which finds work waiting changes from run to run on a shared machine, and with
+    it the system calls: one difference of two runs would mix two such modes. Start-up costs
+    (a few hundred calls) are negligible against PERF_TRIPS round trips."""
+    runs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(PERF_RUNS):
+            runs.append({k: v / PERF_TRIPS for k, v in perf_counts(cmd_for(PERF_TRIPS), tmp).items()})
+    out = {}
+    for k in runs[0]:
+        vals = sorted(r.get(k, 0.0) for r in runs)
+        out[k] = (vals[len(vals) // 2], vals[0], vals[-1])
+    return out
+
+
+def pinned_wall_us(cmd_for):
+    """Median µs per round trip over PERF_RUNS runs with every thread pinned to one CPU
+    (taskset -c 0), or None without taskset. Each hand-off is then a context switch on that
+    CPU, never a wake-up of another (virtual) CPU: the figure moves far less with machine load
+    than the unpinned one, which bench/run_bridge_bench.sh reports."""
+    if shutil.which("taskset") is None:
+        return None
+    walls = []
+    for _ in range(PERF_RUNS):
+        r = subprocess.run(["taskset", "-c", "0"] + cmd_for(PERF_TRIPS), check=True,
+                           capture_output=True, text=True)
+        b = json.loads(r.stdout)["benchmarks"][0]
+        walls.append(b["real_time"] * UNIT_NS[b.get("time_unit", "ns")] / 1e3)
+    walls.sort()
+    return walls[len(walls) // 2]
+
+
 def per_trip(tool, fn, cmd_for):
     small, large = TRIPS[tool]
     with tempfile.TemporaryDirectory() as tmp:
@@ -110,9 +149,13 @@ def main():
     progs = [("eddy", os.path.join(bin_dir, "bridge_bench"), ""),
              ("asio", os.path.join(bin_dir, "asio_bridge_bench"), "/condvar"),
              ("asio (epoll)", os.path.join(bin_dir, "asio_bridge_bench"), "/epoll")]
-    print("Cost of one bridge round trip, all threads (differences of two fixed-count runs)")
-    head = (f"{'round trip':14} {'peer':13} {'syscalls':>8} {'(strace)':>8} {'instructions':>12} "
-            f"{'CPU µs':>7} {'ctx sw':>6}  syscalls by name")
+    wanted = os.environ.get("PEERS")  # e.g. PEERS=eddy: only those rows
+    if wanted:
+        progs = [p for p in progs if p[0] in wanted.split(",")]
+    print("Cost of one bridge round trip, all threads (lower is better)")
+    head = (f"{'round trip':14} {'peer':13} {'syscalls':>8} {'(range)':>9} {'(strace)':>8} "
+            f"{'instructions':>12} {'CPU µs':>7} {'ctx sw':>6} {'1-CPU µs':>7}  "
+            f"syscalls by name (medians)")
     print(head)
     print("-" * len(head))
     for label, eddy_name, asio_name in CASES:
@@ -121,22 +164,29 @@ def main():
             cmd_for = lambda n, b=binary, nm=name: bench_cmd(b, nm, n)  # noqa: E731
             traced = per_trip("strace", strace_counts, cmd_for)
             instructions = per_trip("callgrind", callgrind_instructions, cmd_for)
-            perf = per_trip("perf", perf_counts, cmd_for) if have_perf else {}
-            by_name = {k.removeprefix("syscalls:sys_enter_"): v for k, v in perf.items()
+            perf = perf_per_trip(cmd_for) if have_perf else {}
+            pinned = pinned_wall_us(cmd_for)
+            by_name = {k.removeprefix("syscalls:sys_enter_"): v[0] for k, v in perf.items()
                        if k.startswith("syscalls:")}
             if not by_name:  # no tracepoints: strace's view
                 by_name = traced
             counted = perf.get("raw_syscalls:sys_enter")
             detail = " ".join(f"{k} {v:.2f}" for k, v in
                               sorted(by_name.items(), key=lambda kv: -kv[1]) if v >= 0.01)
-            cpu = perf.get("task-clock")
-            sw = perf.get("context-switches")
-            print(f"{label:14} {peer:13} {fmt(counted):>8} {sum(traced.values()):8.2f} "
-                  f"{instructions:12.0f} {fmt(None if cpu is None else cpu * 1e3):>7} "
-                  f"{fmt(sw):>6}  {detail}", flush=True)
-    print("syscalls: counted by the kernel (perf, syscall tracepoints); (strace): strace -f -c, "
-          "which slows\nevery call and so shifts who waits for whom; instructions: callgrind "
-          "(one thread at a time);\nCPU µs: perf task-clock (user + kernel, all threads)")
+            cpu = perf.get("task-clock", (None,))[0]
+            sw = perf.get("context-switches", (None,))[0]
+            spread = "" if counted is None else f"{counted[1]:.1f}-{counted[2]:.1f}"
+            print(f"{label:14} {peer:13} {fmt(counted and counted[0]):>8} {spread:>9} "
+                  f"{sum(traced.values()):8.2f} {instructions:12.0f} "
+                  f"{fmt(None if cpu is None else cpu * 1e3):>7} {fmt(sw):>6} {fmt(pinned):>7}  "
+                  f"{detail}",
+                  flush=True)
+    print(f"syscalls: counted by the kernel (perf, syscall tracepoints), median and range of "
+          f"{PERF_RUNS} runs of\n{PERF_TRIPS} round trips; (strace): strace -f -c, which slows "
+          "every call and so shifts who waits for\nwhom; instructions: callgrind (one thread at "
+          "a time); CPU µs, ctx sw: perf task-clock (user +\nkernel) and context switches, all "
+          "threads, medians; 1-CPU µs: wall time per round trip with all threads\npinned to one "
+          "CPU (taskset -c 0), median")
 
 
 def fmt(v):

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Counts the cost of one bridge round trip (to_thread, from_callback, promise) on eddy and
-# Boost.Asio in figures a shared machine does not blur: system calls (strace), instructions
-# (callgrind) and CPU time and context switches (perf stat). See bench/bridge_costs.py.
+# Boost.Asio in figures a shared machine does not blur: system calls (perf's syscall
+# tracepoints, and strace), instructions (callgrind), CPU time and context switches (perf
+# stat), and the wall time with every thread pinned to one CPU. See bench/bridge_costs.py.
+# Needs strace, valgrind and (for the perf columns) linux-perf: .ci/install-deps --bench.
 #
 #   bench/run_bridge_costs.sh          # a few minutes (callgrind is slow)
 #   STRACE_TRIPS=5000 CALLGRIND_TRIPS=4000 PERF_TRIPS=50000 bench/run_bridge_costs.sh  # quicker
