@@ -159,7 +159,8 @@ int main(int argc, char** argv) {
       {"from_callback_synchronous", &from_callback_synchronous},
   };
   for (auto [name, fn] : cases) {
-    for (auto [path, suffix] : {std::pair{wake_path::condvar, "/condvar"}, std::pair{wake_path::epoll, "/epoll"}}) {
+    for (auto [path, suffix] :
+         {std::pair{wake_path::condvar, "/condvar"}, std::pair{wake_path::epoll, "/epoll"}}) {
       auto* b = eddy::bench::add_benchmark(n, (std::string(name) + suffix).c_str(),
                                            [fn, path](benchmark::State& st) { fn(st, path); });
       if (fn != &from_callback_synchronous) b->UseRealTime();

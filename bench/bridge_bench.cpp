@@ -72,7 +72,8 @@ int main(int argc, char** argv) {
   const std::int64_t n = eddy::bench::take_round_trips(argc, argv);
   add_benchmark(n, "to_thread_round_trip", to_thread_round_trip)->UseRealTime();
   add_benchmark(n, "from_callback_foreign_thread", from_callback_foreign_thread)->UseRealTime();
-  add_benchmark(n, "promise_set_value_foreign_thread", promise_set_value_foreign_thread)->UseRealTime();
+  add_benchmark(n, "promise_set_value_foreign_thread", promise_set_value_foreign_thread)
+      ->UseRealTime();
   add_benchmark(n, "from_callback_synchronous", from_callback_synchronous);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -105,7 +105,8 @@ def perf_per_trip(cmd_for):
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(PERF_RUNS):
-            runs.append({k: v / PERF_TRIPS for k, v in perf_counts(cmd_for(PERF_TRIPS), tmp).items()})
+            counts = perf_counts(cmd_for(PERF_TRIPS), tmp)
+            runs.append({k: v / PERF_TRIPS for k, v in counts.items()})
     out = {}
     for k in runs[0]:
         vals = sorted(r.get(k, 0.0) for r in runs)
@@ -185,7 +186,7 @@ def main():
           f"{PERF_RUNS} runs of\n{PERF_TRIPS} round trips; (strace): strace -f -c, which slows "
           "every call and so shifts who waits for\nwhom; instructions: callgrind (one thread at "
           "a time); CPU µs, ctx sw: perf task-clock (user +\nkernel) and context switches, all "
-          "threads, medians; 1-CPU µs: wall time per round trip with all threads\npinned to one "
+          "threads, medians; 1-CPU µs: wall time per round trip with\nevery thread pinned to one "
           "CPU (taskset -c 0), median")
 
 
