@@ -35,9 +35,11 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "foreign_thread.hpp"
+#include "round_trips.hpp"
 
 namespace asio = boost::asio;
 
@@ -96,8 +98,6 @@ void to_thread_round_trip(benchmark::State& state, wake_path path) {
   });
   pool.join();
 }
-BENCHMARK_CAPTURE(to_thread_round_trip, condvar, wake_path::condvar)->UseRealTime();
-BENCHMARK_CAPTURE(to_thread_round_trip, epoll, wake_path::epoll)->UseRealTime();
 
 // from_callback twin. std::function (what foreign_thread takes) must be copyable and the
 // awaitable handler is move-only, so the callback carries it in a shared_ptr — the shared
@@ -116,8 +116,6 @@ void from_callback_foreign_thread(benchmark::State& state, wake_path path) {
     }
   });
 }
-BENCHMARK_CAPTURE(from_callback_foreign_thread, condvar, wake_path::condvar)->UseRealTime();
-BENCHMARK_CAPTURE(from_callback_foreign_thread, epoll, wake_path::epoll)->UseRealTime();
 
 // promise twin: a fresh one-slot channel per round trip, as bridge_bench.cpp makes a fresh
 // promise; the foreign thread sends into it, the coroutine receives.
@@ -136,8 +134,6 @@ void promise_set_value_foreign_thread(benchmark::State& state, wake_path path) {
     }
   });
 }
-BENCHMARK_CAPTURE(promise_set_value_foreign_thread, condvar, wake_path::condvar)->UseRealTime();
-BENCHMARK_CAPTURE(promise_set_value_foreign_thread, epoll, wake_path::epoll)->UseRealTime();
 
 // The callback fired synchronously inside the initiation (no thread involved): the handler
 // still goes through the io_context's queue, as asio requires of a completion.
@@ -150,9 +146,28 @@ void from_callback_synchronous(benchmark::State& state, wake_path path) {
     }
   });
 }
-BENCHMARK_CAPTURE(from_callback_synchronous, condvar, wake_path::condvar);
-BENCHMARK_CAPTURE(from_callback_synchronous, epoll, wake_path::epoll);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  const std::int64_t n = eddy::bench::take_round_trips(argc, argv);
+  using round_trip = void (*)(benchmark::State&, wake_path);
+  const std::pair<const char*, round_trip> cases[] = {
+      {"to_thread_round_trip", &to_thread_round_trip},
+      {"from_callback_foreign_thread", &from_callback_foreign_thread},
+      {"promise_set_value_foreign_thread", &promise_set_value_foreign_thread},
+      {"from_callback_synchronous", &from_callback_synchronous},
+  };
+  for (auto [name, fn] : cases) {
+    for (auto [path, suffix] :
+         {std::pair{wake_path::condvar, "/condvar"}, std::pair{wake_path::epoll, "/epoll"}}) {
+      auto* b = eddy::bench::add_benchmark(n, (std::string(name) + suffix).c_str(),
+                                           [fn, path](benchmark::State& st) { fn(st, path); });
+      if (fn != &from_callback_synchronous) b->UseRealTime();
+    }
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+}

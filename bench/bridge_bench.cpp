@@ -7,13 +7,13 @@
 // round trip.
 #include <benchmark/benchmark.h>
 
-
 #include <eddy/bridge/from_callback.hpp>
 #include <eddy/bridge/future.hpp>
 #include <eddy/bridge/to_thread.hpp>
 #include <eddy/runtime/run.hpp>
 
 #include "foreign_thread.hpp"
+#include "round_trips.hpp"
 
 namespace {
 
@@ -29,7 +29,6 @@ void to_thread_round_trip(benchmark::State& state) {
   };
   eddy::run(body(), {.cancel_on_sigint = false});
 }
-BENCHMARK(to_thread_round_trip)->UseRealTime();
 
 void from_callback_foreign_thread(benchmark::State& state) {
   foreign_thread lib;
@@ -41,7 +40,6 @@ void from_callback_foreign_thread(benchmark::State& state) {
   };
   eddy::run(body(), {.cancel_on_sigint = false});
 }
-BENCHMARK(from_callback_foreign_thread)->UseRealTime();
 
 void promise_set_value_foreign_thread(benchmark::State& state) {
   foreign_thread lib;
@@ -56,7 +54,6 @@ void promise_set_value_foreign_thread(benchmark::State& state) {
   };
   eddy::run(body(), {.cancel_on_sigint = false});
 }
-BENCHMARK(promise_set_value_foreign_thread)->UseRealTime();
 
 void from_callback_synchronous(benchmark::State& state) {
   auto body = [&]() -> eddy::task<void> {
@@ -67,8 +64,19 @@ void from_callback_synchronous(benchmark::State& state) {
   };
   eddy::run(body(), {.cancel_on_sigint = false});
 }
-BENCHMARK(from_callback_synchronous);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  using eddy::bench::add_benchmark;
+  const std::int64_t n = eddy::bench::take_round_trips(argc, argv);
+  add_benchmark(n, "to_thread_round_trip", to_thread_round_trip)->UseRealTime();
+  add_benchmark(n, "from_callback_foreign_thread", from_callback_foreign_thread)->UseRealTime();
+  add_benchmark(n, "promise_set_value_foreign_thread", promise_set_value_foreign_thread)
+      ->UseRealTime();
+  add_benchmark(n, "from_callback_synchronous", from_callback_synchronous);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+}

@@ -11,6 +11,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <pthread.h>
 
@@ -102,4 +103,44 @@ TEST(ThreadPool, AJobThatThrowsDoesNotKillItsWorker) {
   pool.submit([&] { after = true; });
   pool.shutdown();
   EXPECT_TRUE(after.load());
+}
+
+TEST(ThreadPool, EightSubmittersTimesTenThousandJobsOnTwoWorkersAllRun) {
+  constexpr int submitters = 8;
+  constexpr int per_submitter = 10'000;
+  thread_pool pool({.threads = 2});
+  std::atomic<int> ran{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < submitters; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < per_submitter; ++i) {
+        ASSERT_TRUE(pool.submit([&] { ran.fetch_add(1, std::memory_order_relaxed); }));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  pool.shutdown(shutdown_mode::drain);
+  EXPECT_EQ(ran.load(), submitters * per_submitter);
+}
+
+TEST(ThreadPool, AnIdleWorkerIsWokenForEachOfTenThousandJobsSubmittedOneAtATime) {
+  // Each job is submitted only after the previous one ran, so the worker has gone (or is
+  // going) back to sleep every time: a lost wake-up would hang here.
+  thread_pool pool({.threads = 1});
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 10'000; ++i) {
+    ASSERT_TRUE(pool.submit([&] { ran.fetch_add(1, std::memory_order_release); }));
+    while (ran.load(std::memory_order_acquire) != i + 1) std::this_thread::yield();
+  }
+  EXPECT_EQ(ran.load(), 10'000);
+}
+
+TEST(ThreadPool, ShutdownWakesWorkersThatAreAsleep) {
+  thread_pool pool({.threads = 4});
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 4; ++i) pool.submit([&] { ++ran; });
+  while (ran.load() != 4) std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // all four are asleep by now
+  pool.shutdown();  // would hang joining a worker that was never woken
+  EXPECT_FALSE(pool.submit([] {}));
 }

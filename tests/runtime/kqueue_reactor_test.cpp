@@ -198,6 +198,23 @@ TEST(KqueueReactor, WakeFromAnotherThreadEndsABlockingPoll) {
   waker.join();
 }
 
+TEST(KqueueReactor, EveryWakeEndsOnePollAndAConsumedWakeEndsNone) {
+  // The epoll backend never reads its eventfd back: each write must still be a new edge, and
+  // an edge already reported must not end a later poll early.
+  reactor r;
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 1000; ++i) {
+    r.wake();
+    // A lost wake-up would block here for the whole 5 s (checked below: never reached by 1,000
+    // wake-ups that each end their poll at once).
+    EXPECT_EQ(r.poll(5s, [](void*, const io_event&) { ADD_FAILURE(); }, nullptr), 0);
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  start = std::chrono::steady_clock::now();
+  EXPECT_EQ(r.poll(30ms, [](void*, const io_event&) { ADD_FAILURE(); }, nullptr), 0);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 29ms);
+}
+
 TEST(KqueueReactor, WaitsAtLeastTheTimeoutWhenNothingHappens) {
   reactor r;
   auto start = std::chrono::steady_clock::now();

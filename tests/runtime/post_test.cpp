@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -47,5 +48,69 @@ TEST(Post, WakesALoopBlockedInTheReactor) {
   });
   loop.run_forever();  // would block forever without the wake-up
   poster.join();
+  SUCCEED();
+}
+
+TEST(Post, PingPongWithAForeignThreadNeverLosesAWakeUp) {
+  // The foreign thread posts each function only once the previous one ran, so every post
+  // races with the loop going back to sleep: a post that saw the loop awake while it was
+  // deciding to block would leave it asleep with work queued. A pending timer makes the loop
+  // compute a timeout in that window, widening it. A watchdog notices a stall (no progress
+  // for 5 s), records it and rescues the loop with one more post, so the test fails instead of
+  // hanging.
+  constexpr int rounds = 100'000;
+  event_loop loop;
+  auto far = loop.call_later(std::chrono::hours(1), [] {});
+  std::atomic<int> ran{0};
+  std::atomic<bool> finished{false};
+  std::atomic<bool> stalled{false};
+  int ran_on_loop = 0;  // loop thread only
+  std::thread peer([&] {
+    for (int i = 0; i < rounds; ++i) {
+      while (ran.load(std::memory_order_acquire) != i) std::this_thread::yield();
+      loop.post([&] {
+        if (++ran_on_loop == rounds) loop.stop();
+        ran.fetch_add(1, std::memory_order_release);
+      });
+    }
+  });
+  std::thread watchdog([&] {
+    int last = -1;
+    int quiet = 0;
+    while (!finished.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      int now = ran.load();
+      quiet = now == last ? quiet + 1 : 0;
+      last = now;
+      if (quiet == 50) {
+        stalled = true;
+        loop.post([] {});
+      }
+    }
+  });
+  loop.run_forever();
+  finished = true;
+  peer.join();
+  watchdog.join();
+  EXPECT_FALSE(stalled.load()) << "a post did not wake the sleeping loop";
+  EXPECT_EQ(ran_on_loop, rounds);
+}
+
+TEST(Post, ALoopDestroyedByThePostedFunctionOutlivesThePostThatWokeIt) {
+  // The posting thread wakes the reactor after unlocking the queue; the loop, woken, may run
+  // the function and be destroyed before that write returns. Repeated so that ASan/TSan see
+  // the window (the loop waits for the poster in its destructor).
+  for (int i = 0; i < 300; ++i) {
+    auto loop = std::make_unique<event_loop>();
+    std::atomic<bool> asleep{false};
+    std::thread poster([&] {
+      while (!asleep.load(std::memory_order_acquire)) std::this_thread::yield();
+      loop->post([&] { loop->stop(); });
+    });
+    loop->call_soon([&] { asleep.store(true, std::memory_order_release); });
+    loop->run_forever();
+    loop.reset();
+    poster.join();
+  }
   SUCCEED();
 }

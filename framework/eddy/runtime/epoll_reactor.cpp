@@ -70,13 +70,11 @@ int reactor::poll(std::chrono::nanoseconds timeout, void (*sink)(void*, const io
   int reported = 0;
   for (int i = 0; i < n; ++i) {
     auto* s = static_cast<io_state*>(events[i].data.ptr);
-    if (!s) {
-      // One read resets the whole counter of a non-semaphore eventfd; a second one would
-      // only say EAGAIN.
-      std::uint64_t value;
-      [[maybe_unused]] auto r = ::read(wake_fd_, &value, sizeof value);
-      continue;
-    }
+    // The wake-up descriptor is never read: edge-triggered epoll reports every write to an
+    // eventfd as a new event, readable or not, so the counter only has to be reset when it is
+    // about to overflow (see wake()). One system call per wake-up instead of two (mio's
+    // Waker does the same).
+    if (!s) continue;
     std::uint32_t e = events[i].events;
     constexpr std::uint32_t failed = EPOLLERR | EPOLLHUP;
     io_event ev{s, (e & (EPOLLIN | EPOLLRDHUP | failed)) != 0, (e & (EPOLLOUT | failed)) != 0,
@@ -89,8 +87,13 @@ int reactor::poll(std::chrono::nanoseconds timeout, void (*sink)(void*, const io
 
 void reactor::wake() noexcept {
   std::uint64_t one = 1;
-  // A full counter (EAGAIN) already means "awake"; nothing else can fail here.
-  [[maybe_unused]] auto r = ::write(wake_fd_, &one, sizeof one);
+  if (::write(wake_fd_, &one, sizeof one) == sizeof one) return;
+  // EAGAIN: the counter, never read by poll(), would overflow (after 2^64 - 2 wake-ups). Reset
+  // it and write again, so that this wake-up is still reported as an edge. read() and write()
+  // are async-signal-safe; nothing else can fail here.
+  std::uint64_t value;
+  [[maybe_unused]] auto r = ::read(wake_fd_, &value, sizeof value);
+  [[maybe_unused]] auto w = ::write(wake_fd_, &one, sizeof one);
 }
 
 }  // namespace eddy::detail

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <atomic>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 namespace eddy {
@@ -26,6 +27,16 @@ struct post_queue {
   // Set (under the mutex) when `items` is non-empty, so that the loop thread can skip the
   // mutex on the common path where nothing was posted.
   std::atomic<bool> pending{false};
+  // True from the moment the loop, under the mutex and with `items` empty, decides to block
+  // in the reactor until the first post() that clears it (under the mutex) and wakes the
+  // reactor. Only a sleeping loop is woken: a post to a running loop costs no system call
+  // (asio's scheduler keeps such a flag, task_interrupted_, and tokio's parker a PARKED state).
+  // The loop clears it without the mutex after its poll; a post that still sees it set then
+  // only wakes the reactor once for nothing.
+  std::atomic<bool> sleeping{false};
+  // Posters that took the wake-up upon themselves (under the mutex) and have not finished
+  // writing to the reactor: the loop's destructor waits for them.
+  std::atomic<std::uint32_t> waking{0};
 };
 
 namespace {
@@ -89,6 +100,9 @@ event_loop::event_loop(loop_options options)
       posted_(std::make_unique<detail::post_queue>()) {}
 
 event_loop::~event_loop() {
+  // A post() that woke the reactor for the function which led here may still be returning
+  // from that system call (see post()).
+  while (posted_->waking.load(std::memory_order_acquire) != 0) std::this_thread::yield();
   // Tasks still alive would otherwise outlive the timers and descriptors they wait on. Give
   // them the chance to unwind through cancellation; any that refuse are destroyed.
   if (!roots_.empty()) {
@@ -167,19 +181,37 @@ callback_handle event_loop::call_at(time_point when, unique_function<void()> fn)
 }
 
 void event_loop::post(unique_function<void()> fn) {
+  bool wake = false;
+  {
+    std::lock_guard lock(posted_->mutex);
+    posted_->items.push_back(std::move(fn));
+    posted_->pending.store(true, std::memory_order_release);
+    // Only a loop blocked (or about to block) in the reactor needs the wake-up, and only once:
+    // it drains the whole queue when it wakes.
+    if (posted_->sleeping.load(std::memory_order_relaxed)) {
+      posted_->sleeping.store(false, std::memory_order_relaxed);
+      posted_->waking.fetch_add(1, std::memory_order_relaxed);
+      wake = true;
+    }
+  }
+  if (!wake) return;
+  // Woken after unlocking, so that the loop thread does not wake up only to find the mutex
+  // still held and sleep on it once more. The loop may now run this function, and that may
+  // destroy the loop: its destructor waits until `waking` is back to zero, the last touch.
+  reactor_.wake();
+  posted_->waking.fetch_sub(1, std::memory_order_release);
+}
+
+bool event_loop::prepare_to_sleep() noexcept {
   std::lock_guard lock(posted_->mutex);
-  const bool was_empty = posted_->items.empty();
-  posted_->items.push_back(std::move(fn));
-  posted_->pending.store(true, std::memory_order_release);
-  // One wake-up per batch: the loop drains the whole queue when it wakes. Woken under the
-  // lock: once the loop can run this function (which may end with the loop destroyed), the
-  // posting thread no longer touches the loop.
-  if (was_empty) reactor_.wake();
+  if (!posted_->items.empty()) return false;
+  posted_->sleeping.store(true, std::memory_order_relaxed);
+  return true;
 }
 
 void event_loop::drain_posted() {
-  // A post() racing with this check is not lost: it also wakes the reactor, and the loop
-  // drains again after every poll.
+  // A post() racing with this check is not lost: before the loop blocks it looks at the queue
+  // under the mutex (prepare_to_sleep), so the post either is seen there or wakes the reactor.
   if (!posted_->pending.load(std::memory_order_acquire)) return;
   std::vector<unique_function<void()>> batch = std::move(posted_->spare);
   batch.clear();
@@ -249,7 +281,12 @@ void event_loop::run_once() {
       timeout = wait.count() > 0 ? std::chrono::duration_cast<std::chrono::nanoseconds>(wait)
                                  : std::chrono::nanoseconds{0};
     }
+    // Blocking: from here on a post() must wake the reactor; a post that came first makes
+    // this poll not block at all.
+    const bool blocks = timeout.count() != 0;
+    if (blocks && !prepare_to_sleep()) timeout = std::chrono::nanoseconds{0};
     events = reactor_.poll(timeout, &on_io, this);
+    if (blocks) posted_->sleeping.store(false, std::memory_order_relaxed);
     drain_posted();
   }
 

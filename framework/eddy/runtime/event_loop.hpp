@@ -142,6 +142,9 @@ class event_loop {
   static void run_callback(void* node);
   static void on_io(void* self, const detail::io_event& ev);
   void drain_posted();
+  // Before a blocking poll: false if something was posted meanwhile (then the poll must not
+  // block), else marks the loop asleep so that the next post() wakes the reactor.
+  bool prepare_to_sleep() noexcept;
   void fire_due_timers();
 
   loop_options options_;
