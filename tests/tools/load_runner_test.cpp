@@ -215,8 +215,7 @@ TEST(LoadPlan, BadInputGetsAClearError) {
   c.threads = 2;
   EXPECT_THROW(check_load_options(c), std::invalid_argument);
   c.threads = 1;
-  c.rate = 10;
-  c.pipeline = 4;
+  c.pipeline = 1025;
   EXPECT_THROW(check_load_options(c), std::invalid_argument);
 }
 
