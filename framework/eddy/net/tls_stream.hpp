@@ -63,6 +63,9 @@ class tls_engine {
   /// Queues a close_notify alert. `value` is 0.
   tls_step shutdown();
 
+  /// True while OpenSSL holds input not yet returned by `read`: ciphertext from the transport
+  /// or decrypted bytes. When false, `read` would only ask for input.
+  bool input_pending() const noexcept;
   /// Where the next transport read should land.
   std::span<char> input_space() noexcept;
   /// Hands the first `n` bytes of `input_space()` to OpenSSL.

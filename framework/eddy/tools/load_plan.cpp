@@ -85,6 +85,7 @@ tls_context client_context(const load_options& o) {
   t.alpn = {"http/1.1"};
   t.insecure_skip_verify = o.insecure;
   t.handshake_timeout = o.timeout;
+  t.release_idle_buffers = false;  // the connections are never idle
   try {
     return tls_context::client(t);
   } catch (const std::system_error& e) {

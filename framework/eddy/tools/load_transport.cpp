@@ -107,45 +107,54 @@ result<std::size_t> load_transport::try_read(std::span<char> buf) {
   auto& engine = tls_->engine();
   std::size_t got = 0;
   // Plaintext first: OpenSSL may hold whole records from an earlier socket read. Then one
-  // socket read after another while they come back full.
-  for (bool socket_empty = false;;) {
-    auto step = engine.read(buf.subspan(got));
-    if (step.want_input) {
-      if (socket_empty) break;
-      auto space = engine.input_space();
-      auto n = tls_->next_layer().try_read_some(space);
-      if (!n && eddy::detail::is_would_block(n)) break;
-      if (!n) {
-        if (got == 0) return n.error();
-        deferred_ = n.error();  // the bytes first, the error on the next call
-        return got;
+  // socket read after another while they come back full. The engine is asked only when it
+  // holds input (or the socket ended): an engine read that can only say "want input" costs
+  // as much as a small record.
+  for (bool socket_empty = false, socket_ended = false;;) {
+    if (socket_ended || engine.input_pending()) {
+      auto step = engine.read(buf.subspan(got));
+      if (!step.want_input) {
+        if (!step.value) {
+          // A load tester protects no data: a server that closes without close_notify (many
+          // do after `Connection: close`) just ends the stream, and HTTP framing judges
+          // whether a response was cut short.
+          if (step.value.error() == errc::unexpected_eof) {
+            ended_ = true;
+            return got;
+          }
+          if (got == 0) return step.value.error();
+          deferred_ = step.value.error();  // the bytes first, the error on the next call
+          return got;
+        }
+        if (*step.value == 0) {  // the server's close_notify
+          ended_ = true;
+          return got;
+        }
+        got += *step.value;
+        if (got == buf.size()) return got;
+        continue;
       }
-      if (*n == 0) {
-        engine.end_of_input();  // the next engine read reports the end (or a cut record)
-      } else {
-        engine.commit_input(*n);
-        socket_empty = *n < space.size();
-      }
-      continue;
-    }
-    if (!step.value) {
-      // A load tester protects no data: a server that closes without close_notify (many do
-      // after `Connection: close`) just ends the stream, and HTTP framing judges whether a
-      // response was cut short.
-      if (step.value.error() == errc::unexpected_eof) {
+      if (socket_ended) {  // cannot happen: after the end the engine reports it
         ended_ = true;
         return got;
       }
-      if (got == 0) return step.value.error();
-      deferred_ = step.value.error();
+    }
+    if (socket_empty) break;
+    auto space = engine.input_space();
+    auto n = tls_->next_layer().try_read_some(space);
+    if (!n && eddy::detail::is_would_block(n)) break;
+    if (!n) {
+      if (got == 0) return n.error();
+      deferred_ = n.error();
       return got;
     }
-    if (*step.value == 0) {  // the server's close_notify
-      ended_ = true;
-      return got;
+    if (*n == 0) {
+      engine.end_of_input();  // the next engine read reports the end (or a cut record)
+      socket_ended = true;
+    } else {
+      engine.commit_input(*n);
+      socket_empty = *n < space.size();
     }
-    got += *step.value;
-    if (got == buf.size()) return got;
   }
   drained_ = true;
   if (got > 0) return got;

@@ -309,31 +309,35 @@ task<bool> load_worker::drive(connection& c, load_transport& io) {
   for (;;) {
     if (stopping_ || c.timed_out) co_return false;
     unsigned k = setup_.pipeline;
-    if (steady_clock::now() < setup_.start) {
+    // One clock read per batch, and another only after a sleep.
+    time_point now = steady_clock::now();
+    if (now < setup_.start) {
       co_await sleep_until(setup_.start);  // all threads start together
       c.drained = false;
+      now = steady_clock::now();
     }
     if (rate_mode) {
       k = 1;
       // Past the deadline nothing more is sent, even requests that were due before it: a
       // server slower than the rate would otherwise keep the run going on the backlog.
-      if (c.next_due >= setup_.end || steady_clock::now() >= setup_.end) co_return false;
-      if (steady_clock::now() < c.next_due) {
+      if (c.next_due >= setup_.end || now >= setup_.end) co_return false;
+      if (now < c.next_due) {
         co_await sleep_until(c.next_due);
         c.drained = false;  // edges reported while sleeping went to nobody
+        now = steady_clock::now();
       }
-    } else if (steady_clock::now() >= setup_.end) {
+    } else if (now >= setup_.end) {
       co_return false;
     }
     const time_point due = c.next_due;
-    const bool measured = (rate_mode ? due : steady_clock::now()) >= setup_.measure_from;
+    const bool measured = (rate_mode ? due : now) >= setup_.measure_from;
     if (setup_.requests != 0 && measured) {  // the warm-up does not use up -n
       if (budget_ == 0) co_return false;
       k = static_cast<unsigned>(std::min<std::uint64_t>(k, budget_));
       budget_ -= k;
     }
     if (rate_mode) c.next_due += c.interval;
-    const time_point sent = steady_clock::now();
+    const time_point sent = now;
     c.begin_batch();
     for (unsigned i = 0; i < k; ++i) c.push({rate_mode ? due : sent, sent, c.add_next(plan), measured});
     // Try the write at once; only when the socket buffer is full does the task wait, and
