@@ -214,7 +214,7 @@ TEST_F(LoadCommand, UnreachableTargetExitsNonZeroWithAMessage) {
 TEST_F(LoadCommand, HelpListsTheOptions) {
   auto r = sh(eddy_exe() + " load --help");
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* opt : {"--connections", "--rate", "--pipeline", "--latency-correction", "--max-rate-search", "--scenario"}) {
+  for (const char* opt : {"--connections", "--rate", "--pipeline", "--latency-correction", "--max-rate-search", "--scenario", "--insecure", "--cacert", "https://"}) {
     EXPECT_NE(r.output.find(opt), std::string::npos) << opt;
   }
 }
