@@ -39,30 +39,11 @@ std::string read_text(const fs::path& p) {
   return text.str();
 }
 
-std::size_t count_lines_with(const std::string& text, const std::string& needle) {
-  std::size_t n = 0;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) n += line.find(needle) != std::string::npos;
-  return n;
-}
-
 // name=value from the schema checker's output, or -1.
 double reported(const std::string& out, const std::string& name) {
   std::smatch m;
   const std::regex re(name + "=([0-9.]+)");
   return std::regex_search(out, m, re) ? std::stod(m[1]) : -1;
-}
-
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 bool port_open(std::uint16_t port) {

@@ -340,18 +340,10 @@ task<bool> load_worker::drive(connection& c, load_transport& io) {
     const time_point sent = now;
     c.begin_batch();
     for (unsigned i = 0; i < k; ++i) c.push({rate_mode ? due : sent, sent, c.add_next(plan), measured});
-    // Try the write at once; only when the socket buffer is full does the task wait, and
-    // then whatever it knew about readability is stale.
-    auto written = io.send(c.batch());
-    if (written && !*written) {
-      c.drained = false;
-      auto rest = co_await io.flush();
-      if (!rest && rest.error() == errc::operation_canceled) co_return false;
-      if (!rest) written = rest.error();
-    }
-    if (!written) {
-      stats_.count(classify(written.error(), load_error::write), c.inflight);
-      co_return true;
+    // Try the write at once; only when the socket buffer is full does the task wait.
+    if (auto written = io.send(c.batch()); !written || !*written) {
+      const answered a = co_await finish_write(c, io, written);
+      if (a != answered::all) co_return a == answered::reconnect;
     }
     if (measured) stats_.bytes_out += c.batch_bytes;
     // (Not `switch (co_await ...)`: GCC 12 got a co_await in a switch condition wrong here,
@@ -359,6 +351,21 @@ task<bool> load_worker::drive(connection& c, load_transport& io) {
     const answered a = co_await receive(c, io);
     if (a != answered::all) co_return a == answered::reconnect;
   }
+}
+
+// The slow path of a write, after `io.send` said "error" or "not all at once": waits for room
+// for the rest (and then whatever the connection knew about readability is stale), and counts
+// a failure once for every request in flight.
+task<load_worker::answered> load_worker::finish_write(connection& c, load_transport& io, result<bool> sent) {
+  if (sent) {
+    c.drained = false;
+    auto rest = co_await io.flush();
+    if (rest) co_return answered::all;
+    if (rest.error() == errc::operation_canceled) co_return answered::stop;
+    sent = rest.error();
+  }
+  stats_.count(classify(sent.error(), load_error::write), c.inflight);
+  co_return answered::reconnect;
 }
 
 // Rate mode with pipelining, the sending half: each request goes out when it is due, as long
@@ -397,15 +404,9 @@ task<bool> load_worker::send_paced(connection& c, load_transport& io) {
     }
     if (c.batch_bytes == 0) continue;
     c.has_work.set();
-    auto written = io.send(c.batch());
-    if (written && !*written) {
-      auto rest = co_await io.flush();
-      if (!rest && rest.error() == errc::operation_canceled) co_return false;
-      if (!rest) written = rest.error();
-    }
-    if (!written) {
-      stats_.count(classify(written.error(), load_error::write), c.inflight);
-      co_return true;
+    if (auto written = io.send(c.batch()); !written || !*written) {
+      const answered a = co_await finish_write(c, io, written);
+      if (a != answered::all) co_return a == answered::reconnect;
     }
     stats_.bytes_out += measured_bytes;
   }

@@ -108,6 +108,7 @@ class load_worker {
   task<bool> send_paced(connection& c, load_transport& io);
   task<bool> receive_paced(connection& c, load_transport& io);
   task<answered> receive(connection& c, load_transport& io);
+  task<answered> finish_write(connection& c, load_transport& io, result<bool> sent);
   void complete(connection& c, int status) noexcept;
   void publish_live() noexcept;
 
