@@ -28,30 +28,11 @@ std::string schema_check() {
   return "python3 " + quote(std::string(EDDY_SOURCE_DIR) + "/tests/integration/load_report_schema.py");
 }
 
-std::size_t count_lines_with(const std::string& text, const std::string& needle) {
-  std::size_t n = 0;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) n += line.find(needle) != std::string::npos;
-  return n;
-}
-
 // requests=N from the schema checker's output, or -1.
 long reported_requests(const std::string& out) {
   std::smatch m;
   static const std::regex re("requests=([0-9]+)");
   return std::regex_search(out, m, re) ? std::stol(m[1]) : -1;
-}
-
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 class LoadCommand : public ::testing::Test {
@@ -214,7 +195,7 @@ TEST_F(LoadCommand, UnreachableTargetExitsNonZeroWithAMessage) {
 TEST_F(LoadCommand, HelpListsTheOptions) {
   auto r = sh(eddy_exe() + " load --help");
   EXPECT_EQ(r.exit_code, 0);
-  for (const char* opt : {"--connections", "--rate", "--pipeline", "--latency-correction", "--max-rate-search", "--scenario"}) {
+  for (const char* opt : {"--connections", "--rate", "--pipeline", "--latency-correction", "--max-rate-search", "--scenario", "--insecure", "--cacert", "https://"}) {
     EXPECT_NE(r.output.find(opt), std::string::npos) << opt;
   }
 }

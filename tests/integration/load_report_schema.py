@@ -52,6 +52,9 @@ for key in ["url", "method"]:
 for key in ["threads", "connections", "pipeline", "timeout_ms", "scenario_requests"]:
     need(config, key, int, "config")
 need(config, "latency_correction", bool, "config")
+need(config, "insecure", bool, "config")
+if config.get("cacert") is not None and not isinstance(config["cacert"], str):
+    fail("config.cacert is neither null nor a string")
 if need(doc, "mode", str, "report") not in ("closed", "rate"):
     fail("mode is neither closed nor rate")
 need(doc, "interrupted", bool, "report")
@@ -76,6 +79,21 @@ histogram(need(doc, "latency_us", dict, "report"), "latency_us")
 histogram(need(doc, "latency_uncorrected_us", dict, "report"), "latency_uncorrected_us")
 if doc["latency_us"]["count"] != doc["requests"]:
     fail("latency_us.count differs from requests")
+if "tls" not in doc:
+    fail("report: missing 'tls'")
+tls = doc["tls"]
+if tls is not None:
+    if not isinstance(tls, dict):
+        fail("tls is neither null nor an object")
+    for key in ["protocol", "alpn"]:
+        if tls.get(key) is not None and not isinstance(tls[key], str):
+            fail(f"tls.{key} is neither null nor a string")
+    need(tls, "handshakes", int, "tls")
+    histogram(need(tls, "handshake_us", dict, "tls"), "tls.handshake_us")
+    if tls["handshake_us"]["count"] != tls["handshakes"]:
+        fail("tls.handshake_us.count differs from tls.handshakes")
+    if tls["handshakes"] < 1 or tls["protocol"] is None:
+        fail("an https run without a TLS session")
 if "max_rate_search" in doc:
     search = need(doc, "max_rate_search", dict, "report")
     for key in ["p99_target_us"]:

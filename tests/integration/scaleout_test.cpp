@@ -40,22 +40,6 @@ double now_epoch() {
   return std::chrono::duration<double>(clock_type::now().time_since_epoch()).count();
 }
 
-// A free loopback port (bound, read, released: nginx binds it right after).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof sa;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  ::close(fd);
-  return ntohs(sa.sin_port);
-}
-
 // GET `path` on 127.0.0.1:`port` over a fresh connection: the status, or -1 if the connection
 // is refused or no status line arrives within a second.
 int http_status(int port, const std::string& path) {

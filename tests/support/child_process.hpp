@@ -3,8 +3,11 @@
 // Helpers for integration tests that run eddy's own programs and real clients as child
 // processes: a shell runner with a time limit and a server process wrapper.
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,7 +16,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <cstdint>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -161,6 +166,28 @@ class server_process {
   std::string output_;
   std::string error_;
 };
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (bound, read, closed), for servers that
+/// cannot report the port they bound.
+inline std::uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+/// How many lines of `text` contain `needle` (access logs: one line per request).
+inline std::size_t count_lines_with(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) n += line.find(needle) != std::string::npos;
+  return n;
+}
 
 /// The directory holding this test binary's build tree siblings (`examples/`, `bin/`).
 inline fs::path build_dir() {

@@ -129,6 +129,33 @@ TEST_F(LoadRunner, ConstantRateIsHeldWithinOnePercent) {
   EXPECT_EQ(r.stats.uncorrected.count(), r.stats.requests);
 }
 
+TEST_F(LoadRunner, PipelinedConstantRateIsHeldAndCountedExactly) {
+  // Each connection keeps up to 8 requests in flight and sends each when it is due.
+  load_options o = options("/hello");
+  o.rate = 2000;
+  o.duration = 2s;
+  o.connections = 2;
+  o.threads = 2;
+  o.pipeline = 8;
+  load_result r = run_load(o, make_load_plan(o));
+  EXPECT_NEAR(static_cast<double>(r.stats.requests), 4000.0, 40.0);
+  EXPECT_EQ(r.stats.requests, served.load());
+  EXPECT_EQ(r.stats.error_total(), 0u);
+  EXPECT_EQ(r.stats.uncorrected.count(), r.stats.requests);
+  EXPECT_EQ(r.stats.connects, 2u);
+}
+
+TEST_F(LoadRunner, PipelinedConstantRateStopsAfterExactlyNRequests) {
+  load_options o = options("/hello");
+  o.rate = 5000;
+  o.requests = 1001;
+  o.connections = 3;
+  o.pipeline = 4;
+  load_result r = run_load(o, make_load_plan(o));
+  EXPECT_EQ(r.stats.requests, 1001u);
+  EXPECT_EQ(served.load(), 1001u);
+}
+
 TEST_F(LoadRunner, AStallOfTwoHundredMillisecondsShowsInTheCorrectedTailOnly) {
   // One connection at 1000/s; request 500 stalls 200 ms. The ~200 requests due during the
   // stall wait behind it: measured from their intended send times they took from ~200 ms down
@@ -219,8 +246,7 @@ TEST(LoadPlan, BadInputGetsAClearError) {
   c.threads = 2;
   EXPECT_THROW(check_load_options(c), std::invalid_argument);
   c.threads = 1;
-  c.rate = 10;
-  c.pipeline = 4;
+  c.pipeline = 1025;
   EXPECT_THROW(check_load_options(c), std::invalid_argument);
 }
 

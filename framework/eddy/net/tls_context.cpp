@@ -218,6 +218,7 @@ tls_context tls_context::client(const tls_client_options& options) {
       SSL_CTX_load_verify_locations(p->ctx, options.ca_file.c_str(), nullptr) != 1) {
     fail("cannot load CA file '" + options.ca_file + "'");
   }
+  if (!options.release_idle_buffers) SSL_CTX_clear_mode(p->ctx, SSL_MODE_RELEASE_BUFFERS);
   p->verify = !options.insecure_skip_verify;
   SSL_CTX_set_verify(p->ctx, p->verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
   std::string wire = alpn_wire(options.alpn);

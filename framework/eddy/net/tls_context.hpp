@@ -59,6 +59,10 @@ struct tls_client_options {
   bool insecure_skip_verify = false;
   /// Limit for `tls_stream::handshake()`; it then fails with `errc::timed_out`. Zero: none.
   std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
+  /// Free OpenSSL's record buffers (~34 KiB) whenever a connection has nothing buffered: right
+  /// for many mostly idle connections. A connection that is never idle (a load generator's)
+  /// would then allocate and free them for every record; turn it off there.
+  bool release_idle_buffers = true;
 };
 
 /// Shared TLS configuration (an OpenSSL `SSL_CTX`): certificates, trust, ALPN, protocol

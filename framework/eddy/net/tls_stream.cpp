@@ -14,6 +14,13 @@ namespace {
 constexpr std::size_t input_capacity = 17 * 1024;
 constexpr std::size_t output_capacity = 17 * 1024;
 
+// SSL_get_error needs an empty error queue before the call it judges. Emptying an empty queue
+// is not free in OpenSSL 3 (it walks and resets all its slots), and the hot path would pay it
+// for every record: peek first.
+void clear_errors() noexcept {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
 bool is_ip_literal(const std::string& name) {
   ASN1_OCTET_STRING* ip = a2i_IPADDRESS(name.c_str());
   if (!ip) return false;
@@ -143,7 +150,7 @@ tls_step tls_engine::handshake() {
 tls_step tls_engine::read(std::span<char> out) {
   impl& s = *impl_;
   if (s.failed) return {false, make_error_code(errc::not_connected)};
-  ERR_clear_error();
+  clear_errors();
   std::size_t n = 0;
   int ret = SSL_read_ex(s.ssl, out.data(), out.size(), &n);
   return s.classify(ret, n);
@@ -156,7 +163,7 @@ tls_step tls_engine::write(std::span<const char> in) {
   // Writing after our close_notify is a usage error; the session itself is still fine for
   // reading the rest of what the peer sends.
   if (SSL_get_shutdown(s.ssl) & SSL_SENT_SHUTDOWN) return {false, make_error_code(errc::not_connected)};
-  ERR_clear_error();
+  clear_errors();
   std::size_t n = 0;
   int ret = SSL_write_ex(s.ssl, in.data(), in.size(), &n);
   return s.classify(ret, n);
@@ -171,6 +178,10 @@ tls_step tls_engine::shutdown() {
   int ret = SSL_shutdown(s.ssl);
   if (ret >= 0) return {false, std::size_t{0}};  // 0: ours sent; 1: both sides done
   return s.classify(ret, 0);
+}
+
+bool tls_engine::input_pending() const noexcept {
+  return impl_->ssl && impl_->input && (SSL_has_pending(impl_->ssl) || BIO_ctrl_pending(impl_->input) > 0);
 }
 
 std::span<char> tls_engine::input_space() noexcept {

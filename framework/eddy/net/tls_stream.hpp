@@ -63,6 +63,9 @@ class tls_engine {
   /// Queues a close_notify alert. `value` is 0.
   tls_step shutdown();
 
+  /// True while OpenSSL holds input not yet returned by `read`: ciphertext from the transport
+  /// or decrypted bytes. When false, `read` would only ask for input.
+  bool input_pending() const noexcept;
   /// Where the next transport read should land.
   std::span<char> input_space() noexcept;
   /// Hands the first `n` bytes of `input_space()` to OpenSSL.
@@ -227,6 +230,11 @@ class tls_stream {
   const S& next_layer() const noexcept { return transport_; }
   /// The `SSL*`, for OpenSSL calls eddy does not wrap.
   void* native_handle() const noexcept { return engine_.native_handle(); }
+  /// The OpenSSL engine under the stream, for callers that move bytes between it and
+  /// `next_layer()` themselves once `handshake()` succeeded: a hot path that tries each socket
+  /// read and write without a coroutine per call (`eddy load`). Such a caller then does all
+  /// I/O through the engine; it must not mix in `read_some`/`write_some`.
+  detail::tls_engine& engine() noexcept { return engine_; }
 
  private:
   enum class state { fresh, open, failed };

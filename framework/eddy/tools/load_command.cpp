@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // `eddy load`: a wrk-class HTTP load tester (closed loop, pipelined, or constant rate with
-// coordinated-omission correction), see README "Load testing".
+// coordinated-omission correction; http:// and https://), see README "Load testing".
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
@@ -177,7 +177,7 @@ const bool registered = register_command({
           }
         }, help);
       };
-      app.add_option("url", o->url, "Target URL, http://host[:port]/path");
+      app.add_option("url", o->url, "Target URL, http://host[:port]/path or https://...");
       app.add_option("-c,--connections", o->connections, "Connections in total, spread evenly over the threads")->capture_default_str();
       app.add_option("-t,--threads", o->threads, "Threads, each with its own event loop")->capture_default_str();
       duration_option("-d,--duration", o->duration, "How long to measure: 10s, 500ms, 2m (default 10s)");
@@ -187,7 +187,8 @@ const bool registered = register_command({
       app.add_option("-m,--method", o->method, "Request method")->capture_default_str();
       app.add_option("-H,--header", o->headers, "Request header 'Name: value' (repeatable)")->allow_extra_args(false);
       app.add_option("--body", o->body, "Request body, or @FILE to read it from a file");
-      app.add_option("--pipeline", o->pipeline, "Requests written back to back per connection (HTTP/1.1 pipelining)")
+      app.add_option("--pipeline", o->pipeline,
+                     "Requests written back to back per connection (HTTP/1.1 pipelining); with --rate, the most in flight per connection")
           ->capture_default_str();
       duration_option("--timeout", o->timeout, "A request without a response after this long is a timeout error (default 5s)");
       auto json_flag = app.add_flag("--json", o->json, "Print the report as JSON (schema eddy.load/1)");
@@ -200,6 +201,9 @@ const bool registered = register_command({
       duration_option("--p99", o->p99_target, "Latency target of --max-rate-search, e.g. 10ms");
       duration_option("--step", *step, "Length of each --max-rate-search step (default 2s)");
       app.add_option("--scenario", o->scenario, "JSON file of requests with weights (see README)")->check(CLI::ExistingFile);
+      app.add_flag("-k,--insecure", o->insecure, "https: do not verify the server certificate (self-signed test servers)");
+      app.add_option("--cacert", o->cacert, "https: trust the CA certificates in this PEM file instead of the system store")
+          ->check(CLI::ExistingFile);
       return [o, step, correction] {
         o->latency_correction = *correction == "on";
         return run_load_command(*o, *step);

@@ -41,6 +41,10 @@ struct load_options {
   std::chrono::microseconds p99_target{0};
   /// A JSON scenario file (several requests with weights) instead of one request.
   std::string scenario;
+  /// https: do not verify the server's certificate or name (self-signed test servers).
+  bool insecure = false;
+  /// https: trust the CA certificates in this PEM file instead of the system's store.
+  std::string cacert;
 };
 
 /// Parses a duration such as `10s`, `500ms`, `250us`, `2m`, `1h` or a bare number of seconds

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
+#include <system_error>
 
 #include <eddy/http/json.hpp>
 #include <eddy/http/url.hpp>
@@ -65,14 +66,31 @@ std::string body_of(const std::string& spec) {
 http::url parse_url(const std::string& text) {
   auto u = http::url::parse(text);
   if (!u) throw std::invalid_argument("'" + text + "' is not a valid URL (example: http://127.0.0.1:8080/)");
-  if (u->scheme() != "http") {
-    throw std::invalid_argument("'" + text + "': eddy load speaks plain http:// only (scheme '" + u->scheme() + "')");
+  if (u->scheme() != "http" && u->scheme() != "https") {
+    throw std::invalid_argument("'" + text + "': eddy load speaks http:// and https:// only (scheme '" + u->scheme() + "')");
   }
   return std::move(*u);
 }
 
 std::string host_header(const http::url& u) {
   return u.default_port() ? u.host() : u.host() + ":" + std::to_string(u.port());
+}
+
+// One context for the whole run: loading the system CA store takes tens of milliseconds.
+tls_context client_context(const load_options& o) {
+  tls_client_options t;
+  // Like curl: --cacert replaces the system store; --insecure needs no store at all.
+  t.use_system_ca = o.cacert.empty() && !o.insecure;
+  t.ca_file = o.cacert;
+  t.alpn = {"http/1.1"};
+  t.insecure_skip_verify = o.insecure;
+  t.handshake_timeout = o.timeout;
+  t.release_idle_buffers = false;  // the connections are never idle
+  try {
+    return tls_context::client(t);
+  } catch (const std::system_error& e) {
+    throw std::invalid_argument(std::string(o.cacert.empty() ? "TLS" : "--cacert") + ": " + e.what());
+  }
 }
 
 struct entry {
@@ -192,11 +210,13 @@ load_plan make_load_plan(const load_options& o) {
   for (std::size_t i = 0; i < entries.size(); ++i) {
     entry& e = entries[i];
     auto u = parse_url(e.url);
+    const bool https = u.scheme() == "https";
     if (i == 0) {
       plan.host = std::string(u.hostname());
       plan.port = u.port();
-    } else if (u.hostname() != plan.host || u.port() != plan.port) {
-      throw std::invalid_argument("scenario: every request must go to the same host and port ('" + e.url + "' does not)");
+      if (https) plan.tls = client_context(o);
+    } else if (u.hostname() != plan.host || u.port() != plan.port || https != plan.tls.has_value()) {
+      throw std::invalid_argument("scenario: every request must go to the same scheme, host and port ('" + e.url + "' does not)");
     }
     if (!is_token(e.method)) throw std::invalid_argument("'" + e.method + "' is not an HTTP method");
     if (e.method == "CONNECT") throw std::invalid_argument("CONNECT cannot be load-tested");

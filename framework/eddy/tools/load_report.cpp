@@ -37,6 +37,7 @@ std::string mode_line(const load_result& r) {
        std::to_string(o.connections) + (o.connections == 1 ? " connection, " : " connections, ");
   if (rate_mode(r)) {
     s += format("constant rate %.1f/s", o.rate) + (o.latency_correction ? " (latency from intended send times)" : " (correction off)");
+    if (o.pipeline > 1) s += ", up to " + std::to_string(o.pipeline) + " in flight per connection";
   } else {
     s += "closed loop";
     if (o.pipeline > 1) s += ", pipeline " + std::to_string(o.pipeline);
@@ -104,6 +105,18 @@ std::string load_text_report(const load_result& r) {
   }
   if (!any) s += " (no responses)";
   s += ", non-2xx: " + std::to_string(st.non_2xx()) + "\n";
+  if (r.tls) {
+    const latency_histogram& h = st.handshake;
+    s += "  TLS         " + (r.tls_protocol.empty() ? std::string("no session") : r.tls_protocol) +
+         (r.tls_alpn.empty() ? std::string() : ", ALPN " + r.tls_alpn) + ", " + std::to_string(h.count()) +
+         (h.count() == 1 ? " handshake" : " handshakes");
+    if (h.count() > 0) {
+      s += ": p50 " + format_micros(static_cast<double>(h.value_at_percentile(50))) + ", p99 " +
+           format_micros(static_cast<double>(h.value_at_percentile(99))) + ", max " +
+           format_micros(static_cast<double>(h.max()));
+    }
+    s += " (not in the latency)\n";
+  }
   s += "  Errors     ";
   for (std::size_t e = 0; e < load_error_kinds; ++e) {
     s += std::string(" ") + load_error_name(static_cast<load_error>(e)) + " " + std::to_string(st.errors[e]);
@@ -143,6 +156,8 @@ json load_json_report(const load_result& r) {
   config.set("timeout_ms", static_cast<std::int64_t>(o.timeout.count()));
   config.set("warmup_s", std::chrono::duration<double>(o.warmup).count());
   config.set("latency_correction", o.rate > 0 && o.latency_correction);
+  config.set("insecure", o.insecure);
+  config.set("cacert", o.cacert.empty() ? json() : json(o.cacert));
 
   json status = json::object();
   for (std::size_t code = 0; code < st.status.size(); ++code) {
@@ -173,6 +188,16 @@ json load_json_report(const load_result& r) {
   out.set("errors", std::move(errors));
   out.set("latency_us", histogram_json(st.latency));
   out.set("latency_uncorrected_us", o.rate > 0 ? histogram_json(st.uncorrected) : histogram_json(st.latency));
+  if (r.tls) {
+    json tls = json::object();
+    tls.set("protocol", r.tls_protocol.empty() ? json() : json(r.tls_protocol));
+    tls.set("alpn", r.tls_alpn.empty() ? json() : json(r.tls_alpn));
+    tls.set("handshakes", st.handshake.count());
+    tls.set("handshake_us", histogram_json(st.handshake));
+    out.set("tls", std::move(tls));
+  } else {
+    out.set("tls", json());
+  }
   return out;
 }
 
@@ -187,6 +212,7 @@ std::string load_csv_report(const load_result& r) {
     for (double p : load_percentiles) head += ",uncorrected_" + percentile_name(p) + "_us";
     head += ",uncorrected_max_us";
   }
+  if (r.tls) head += ",tls_handshakes,handshake_p50_us,handshake_p99_us,handshake_max_us";
   std::string url = o.url.empty() ? o.scenario : o.url;
   if (url.find_first_of(",\"\n") != std::string::npos) {
     std::string quoted = "\"";
@@ -204,6 +230,11 @@ std::string load_csv_report(const load_result& r) {
   if (o.rate > 0) {
     for (double p : load_percentiles) row += "," + std::to_string(st.uncorrected.value_at_percentile(p));
     row += "," + std::to_string(st.uncorrected.max());
+  }
+  if (r.tls) {
+    const latency_histogram& h = st.handshake;
+    row += "," + std::to_string(h.count()) + "," + std::to_string(h.value_at_percentile(50)) + "," +
+           std::to_string(h.value_at_percentile(99)) + "," + std::to_string(h.max());
   }
   return head + "\n" + row + "\n";
 }

@@ -114,18 +114,34 @@ task<load_result> supervise(const load_options& o, const load_plan& plan, const 
   r.options = o;
   r.plan_requests = plan.requests.size();
   r.interrupted = interrupted;
+  r.tls = plan.tls.has_value();
   time_point last{};
   bool unreachable = true;
   std::error_code first_error;
+  bool in_handshake = false;
   for (auto& w : workers) {
     r.stats.merge(w->stats());
     last = std::max(last, w->last_response());
     unreachable = unreachable && w->unreachable();
-    if (!first_error) first_error = w->first_connect_error();
+    if (!first_error) {
+      first_error = w->first_connect_error();
+      in_handshake = w->first_connect_error_in_handshake();
+    }
+    if (r.tls_protocol.empty()) {
+      r.tls_protocol = w->tls_protocol();
+      r.tls_alpn = w->tls_alpn();
+    }
   }
   if (unreachable) {
-    throw load_unreachable("cannot connect to " + setup.target.to_string() + ": " +
-                           (first_error ? first_error.message() : std::string("no connection")));
+    const std::string cause = first_error ? first_error.message() : std::string("no connection");
+    if (in_handshake) {
+      std::string hint;
+      if (cause.find("certificate verify failed") != std::string::npos) {
+        hint = " (--cacert FILE trusts its CA; -k/--insecure skips verification)";
+      }
+      throw load_unreachable("TLS handshake with " + setup.target.to_string() + " failed: " + cause + hint);
+    }
+    throw load_unreachable("cannot connect to " + setup.target.to_string() + ": " + cause);
   }
   // The window is the nominal duration (the answers to the last requests, which arrive after
   // the deadline, are counted but do not stretch it: one straggler would skew the rate); a
@@ -147,9 +163,6 @@ void check_load_options(const load_options& o) {
   }
   if (o.pipeline == 0 || o.pipeline > 1024) throw std::invalid_argument("--pipeline must be from 1 to 1024");
   if (o.rate < 0) throw std::invalid_argument("--rate must not be negative");
-  if (o.rate > 0 && o.pipeline > 1) {
-    throw std::invalid_argument("--pipeline applies to closed-loop runs; with --rate each connection sends one request at a time");
-  }
   if (o.requests == 0 && o.duration <= std::chrono::nanoseconds::zero()) {
     throw std::invalid_argument("-d/--duration must be positive (or give -n)");
   }

@@ -34,6 +34,10 @@ struct load_result {
   load_options options;
   /// Requests in the plan (1, or the scenario's).
   std::size_t plan_requests = 1;
+  /// https: true, with the TLS version and ALPN protocol the first handshake agreed on.
+  bool tls = false;
+  std::string tls_protocol;
+  std::string tls_alpn;
 
   double requests_per_s() const noexcept { return elapsed_s > 0 ? static_cast<double>(stats.requests) / elapsed_s : 0; }
 };
@@ -47,7 +51,8 @@ struct load_hooks {
   bool handle_signals = false;
 };
 
-/// Thrown by `run_load` when not one connection could be made, or the host does not resolve.
+/// Thrown by `run_load` when not one connection could be made (https: not one TLS handshake
+/// succeeded; the message then gives OpenSSL's reason), or the host does not resolve.
 class load_unreachable : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

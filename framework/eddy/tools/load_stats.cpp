@@ -39,6 +39,7 @@ void load_stats::merge(const load_stats& o) noexcept {
   for (std::size_t i = 0; i < errors.size(); ++i) errors[i] += o.errors[i];
   latency.merge(o.latency);
   uncorrected.merge(o.uncorrected);
+  handshake.merge(o.handshake);
 }
 
 }  // namespace eddy::tools

@@ -30,7 +30,7 @@ struct load_stats {
   std::uint64_t warmup_requests = 0;  ///< responses completed during the warm-up
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
-  std::uint64_t connects = 0;  ///< successful connections (including replacements)
+  std::uint64_t connects = 0;  ///< successful connections (including replacements; https: handshakes)
   /// Responses by status code (index 0 holds codes outside 100..999).
   std::array<std::uint64_t, 1000> status{};
   std::array<std::uint64_t, load_error_kinds> errors{};
@@ -39,6 +39,9 @@ struct load_stats {
   latency_histogram latency;
   /// Rate mode only: latency from the actual send.
   latency_histogram uncorrected;
+  /// https: how long each successful TLS handshake took, from the TCP connection to the
+  /// session (every handshake of the run, the warm-up's included). Not part of `latency`.
+  latency_histogram handshake;
 
   void count(load_error e, std::uint64_t n = 1) noexcept { errors[static_cast<std::size_t>(e)] += n; }
   std::uint64_t error_total() const noexcept;

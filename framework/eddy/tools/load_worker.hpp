@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -16,6 +17,7 @@
 
 #include "load_plan.hpp"
 #include "load_stats.hpp"
+#include "load_transport.hpp"
 
 namespace eddy::tools {
 
@@ -31,6 +33,7 @@ struct load_setup {
   /// Requests per second in total (0: closed loop). Request m of the run is due at
   /// `start + m / rate`; connection g sends requests g, g + C, g + 2C, ...
   double rate = 0;
+  /// Closed loop: requests per batch. Rate mode: requests a connection may have in flight.
   unsigned pipeline = 1;
   std::chrono::milliseconds timeout{5000};
   /// Rate mode: `stats.latency` counts from the intended send time (else from the actual).
@@ -46,8 +49,12 @@ struct load_setup {
 
 /// One thread of a load run: its own event loop and its share of the connections, each
 /// connection a coroutine that writes pre-serialised requests (a batch of `pipeline`) and
-/// parses the responses with `http::parser`, validating their framing. The hot path does not
-/// allocate: buffers, parser and histograms are allocated when the connection starts.
+/// parses the responses with `http::parser`, validating their framing. In rate mode with
+/// `pipeline > 1` a connection is two coroutines: one sends each request when it is due
+/// (while fewer than `pipeline` are in flight), the other reads the responses. https
+/// connections run their TLS handshake once, after connecting. The hot path does not
+/// allocate: buffers, parser, TLS session and histograms are allocated when the connection
+/// starts.
 ///
 /// Everything except the `live_*` readers, `stop()` and `done()` is for the owning thread
 /// until `join()` returns.
@@ -78,16 +85,30 @@ class load_worker {
   const load_stats& stats() const noexcept { return stats_; }
   /// After `join()`: true if no connection of this worker ever connected and every one failed.
   bool unreachable() const noexcept { return unreachable_; }
-  /// After `join()`: the first connect error seen (empty if none).
+  /// After `join()`: the first connect error seen (empty if none), TLS handshake failures
+  /// included.
   std::error_code first_connect_error() const noexcept { return first_connect_error_; }
+  /// After `join()`: true if that first error ended a TLS handshake (the TCP connection
+  /// itself succeeded).
+  bool first_connect_error_in_handshake() const noexcept { return first_error_in_handshake_; }
+  /// After `join()`: the TLS version and ALPN protocol of the first handshake ("" if none).
+  const std::string& tls_protocol() const noexcept { return tls_protocol_; }
+  const std::string& tls_alpn() const noexcept { return tls_alpn_; }
   /// After `join()`: when the last response completed (`time_point{}` if none).
   time_point last_response() const noexcept { return last_response_; }
 
  private:
   struct connection;
+  /// What reading the responses in flight ended with.
+  enum class answered { all, reconnect, stop };
   task<> main();
   task<> run_connection(connection& c);
-  task<bool> drive(connection& c, tcp_stream& s);
+  bool connect_failed(connection& c, std::error_code ec, bool in_handshake);
+  task<bool> drive(connection& c, load_transport& io);
+  task<bool> send_paced(connection& c, load_transport& io);
+  task<bool> receive_paced(connection& c, load_transport& io);
+  task<answered> receive(connection& c, load_transport& io);
+  task<answered> finish_write(connection& c, load_transport& io, result<bool> sent);
   void complete(connection& c, int status) noexcept;
   void publish_live() noexcept;
 
@@ -102,6 +123,9 @@ class load_worker {
   bool any_connected_ = false;
   unsigned first_failures_ = 0;
   std::error_code first_connect_error_;
+  bool first_error_in_handshake_ = false;
+  std::string tls_protocol_;
+  std::string tls_alpn_;
   time_point last_response_{};
   std::thread thread_;
   std::atomic<bool> stop_requested_{false};
