@@ -150,3 +150,75 @@ TEST(Router, ManyRoutesStillMatchByTree) {
   ASSERT_EQ(m.result, route_match::kind::found);
   EXPECT_EQ(m.route, 1999u);
 }
+
+namespace {
+// Every field a caller can see of a match.
+std::string describe(const route_match& m) {
+  std::string s = std::to_string(static_cast<int>(m.result)) + " route=" + std::to_string(m.route) +
+                  " allowed=" + std::to_string(m.allowed);
+  for (std::size_t i = 0; i < m.param_count; ++i) {
+    s += " " + std::string(m.params[i].name) + "=" + std::string(m.params[i].value);
+  }
+  return s;
+}
+
+void add_mixed_routes(router& r) {
+  r.add(get, "/");
+  r.add(get, "/plaintext");
+  r.add(get | post, "/a/b/c");
+  r.add(get, "/users/me");
+  r.add(post, "/users/<id:int>");
+  r.add(router::bit(method::head), "/users/<name>");
+  r.add(get, "/users/<id:int>");
+  r.add(get, "/files/<rest:path>");
+  r.add(post, "/files/readme");
+}
+}  // namespace
+
+TEST(Router, FrozenStaticPathsMatchExactlyAsTheTreeDoes) {
+  // Freezing indexes the static paths; every match must stay what the tree walk answers.
+  for (bool strict : {false, true}) {
+    router walk(strict);
+    router indexed(strict);
+    add_mixed_routes(walk);
+    add_mixed_routes(indexed);
+    indexed.freeze();
+    for (const char* path : {"/", "/plaintext", "/plaintext/", "/a/b/c", "/a/b", "/a/b/c/d", "/users/me",
+                             "/users/42", "/users/bob", "/files/readme", "/files/a/b", "/a//b", "/x/y",
+                             "/nope", "", "plaintext", "//"}) {
+      for (method m : {method::get, method::head, method::post, method::put}) {
+        EXPECT_EQ(describe(indexed.match(m, path)), describe(walk.match(m, path)))
+            << "strict=" << strict << " " << static_cast<int>(m) << " " << path;
+      }
+    }
+  }
+}
+
+TEST(Router, AFrozenStaticPathWithoutTheMethodFallsBackToParameters) {
+  router r;
+  auto me = r.add(get, "/users/me");
+  auto by_id = r.add(post, "/users/<id>");
+  r.freeze();
+  EXPECT_EQ(r.match(method::get, "/users/me").route, me);
+  auto m = r.match(method::post, "/users/me");
+  ASSERT_EQ(m.result, route_match::kind::found);
+  EXPECT_EQ(m.route, by_id);
+  EXPECT_EQ(m.param("id"), "me");
+  // HEAD is served by the GET route; PUT gets a 405 naming both.
+  EXPECT_EQ(r.match(method::head, "/users/me").route, me);
+  auto put = r.match(method::put, "/users/me");
+  EXPECT_EQ(put.result, route_match::kind::method_not_allowed);
+  EXPECT_EQ(r.match(method::get, "/users/me/").route, me);  // lenient trailing slash
+}
+
+TEST(Router, ManyFrozenStaticRoutesAllMatch) {
+  router r;
+  for (int i = 0; i < 500; ++i) r.add(get, "/s" + std::to_string(i) + "/x");
+  r.freeze();
+  for (int i = 0; i < 500; ++i) {
+    auto m = r.match(method::get, "/s" + std::to_string(i) + "/x");
+    ASSERT_EQ(m.result, route_match::kind::found) << i;
+    EXPECT_EQ(m.route, static_cast<std::size_t>(i));
+  }
+  EXPECT_EQ(r.match(method::get, "/s500/x").result, route_match::kind::not_found);
+}

@@ -47,6 +47,20 @@ TEST_F(Server, MapsExceptionsWithOnException) {
   EXPECT_EQ(r->body, "custom: mapped detail");
 }
 
+TEST_F(Server, AHandlerThatFailsAfterWaitingIsMappedByAnExceptionHandlerThatWaitsToo) {
+  // Both the handler and its exception handler suspend, each under the client watch; the
+  // pipelined request behind them is answered after them, in order.
+  client c(port());
+  ASSERT_TRUE(c.send(get("/late-failure") + get("/hello")));
+  auto first = c.read_response();
+  ASSERT_TRUE(first) << "no response at all";
+  EXPECT_EQ(first->status, 410);
+  EXPECT_EQ(first->body, "late: after a wait");
+  auto second = c.read_response();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 200);
+}
+
 TEST_F(Server, AnswersWith500WhenAnExceptionHandlerItselfThrows) {
   client c(port());
   auto r = c.roundtrip(get("/handler-fails"));

@@ -299,6 +299,10 @@ std::string get(std::string_view target, std::string_view extra_headers = "") {
 struct custom_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+// Thrown after the handler waited; its exception handler waits too.
+struct late_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 std::string trace;  // middleware order, written on the server's thread, read from a header
 
@@ -383,6 +387,15 @@ void standard_routes(http::app& app) {
   app.on_exception<std::length_error>([](request&, const std::length_error&) -> task<response> {
     throw std::runtime_error("the exception handler broke");
     co_return response::text("unreachable");
+  });
+  app.get("/late-failure", [](request&) -> task<response> {
+    co_await eddy::sleep_for(20ms);
+    throw late_error("after a wait");
+    co_return response::text("unreachable");
+  });
+  app.on_exception<late_error>([](request&, const late_error& e) -> task<response> {
+    co_await eddy::sleep_for(20ms);
+    co_return response::text(std::string("late: ") + e.what(), 410);
   });
   app.on_exception<custom_error>([](request&, const custom_error& e) -> task<response> {
     co_return response::text(std::string("custom: ") + e.what(), 409);

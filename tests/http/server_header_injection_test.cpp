@@ -56,6 +56,9 @@ TEST(HeaderInjection, TheCheckSeesContentTypeAndNames) {
   response named = response::text("x");
   named.headers().add("X-A\r\nX-B", "v");
   EXPECT_FALSE(http::detail::fields_are_safe(named));
+  response retyped = response::text("x");
+  retyped.set_content_type("text/html\r\nX: y");  // replaces the literal: checked again
+  EXPECT_FALSE(http::detail::fields_are_safe(retyped));
   response nul = response::text("x");
   nul.headers().add("X-A", std::string("a\0b", 3));
   EXPECT_FALSE(http::detail::fields_are_safe(nul));

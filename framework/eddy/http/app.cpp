@@ -162,7 +162,8 @@ bool app::ready() const noexcept {
 
 namespace {
 
-handler not_found_handler = [](request&) -> task<response> { throw error(404); };
+const handler not_found_handler = [](request&) -> task<response> { throw error(404); };
+const handler method_not_allowed_handler = [](request&) -> task<response> { throw error(405); };
 
 response default_error_response(const request& req, const std::exception_ptr& e, std::uint32_t allowed) {
   try {
@@ -187,29 +188,25 @@ response default_error_response(const request& req, const std::exception_ptr& e,
 
 }  // namespace
 
-task<response> app::handle(request& req) const {
-  route_match m = router_.match(req.method(), req.path());
+task<response> app::dispatch(request& req, route_match& m) const {
+  router_.match(req.method(), req.path(), m);
   const handler* final = &not_found_handler;
   const std::vector<std::size_t>* chain = &global_middleware_;
-  handler method_not_allowed;
   if (m.result == route_match::kind::found) {
     final = &routes_[m.route].fn;
     chain = &routes_[m.route].chain;
     detail::request_access::set_route(req, &m, router_.pattern(m.route));
   } else if (m.result == route_match::kind::method_not_allowed) {
-    method_not_allowed = [](request&) -> task<response> { throw error(405); };
-    final = &method_not_allowed;
+    final = &method_not_allowed_handler;
   }
   next_handler next;
   next.app_ = this;
   next.chain_ = chain;
   next.final_ = final;
-  std::exception_ptr failure;
-  try {
-    co_return co_await next(req);
-  } catch (...) {
-    failure = std::current_exception();
-  }
+  return next(req);
+}
+
+task<response> app::recover(request& req, std::exception_ptr failure, std::uint32_t allowed) const {
   // Exception handlers run outside the catch block (C++ forbids co_await inside one).
   for (const auto& h : exception_handlers_) {
     if (auto t = h(req, failure)) {
@@ -225,7 +222,18 @@ task<response> app::handle(request& req) const {
       break;
     }
   }
-  co_return default_error_response(req, failure, m.allowed);
+  co_return default_error_response(req, failure, allowed);
+}
+
+task<response> app::handle(request& req) const {
+  route_match m;
+  std::exception_ptr failure;
+  try {
+    co_return co_await dispatch(req, m);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  co_return co_await recover(req, std::move(failure), m.allowed);
 }
 
 }  // namespace eddy::http

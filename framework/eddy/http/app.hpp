@@ -197,9 +197,20 @@ class app {
   /// stops accepting, lets in-flight requests finish (up to `graceful_timeout`), then returns.
   task<void> serve(tcp_listener& listener, serve_options options = {});
 
-  /// Dispatches one request through routing, middleware and exception handlers (the server
-  /// calls this; tests may too).
+  /// Dispatches one request through routing, middleware and exception handlers (tests and
+  /// other servers may call this; eddy's own server uses `dispatch` and `recover`).
   task<response> handle(request& req) const;
+
+  /// Routes `req` (its parameters are captured in `match`, which must outlive the task) and
+  /// returns the task of its middleware chain and handler, without a coroutine frame of its
+  /// own. A failure of that task, or an exception thrown here, goes to `recover`.
+  task<response> dispatch(request& req, route_match& match) const;
+
+  /// The response for a request whose `dispatch` failed with `failure`: the first exception
+  /// handler that takes it, else `http::error`'s status, else 500 (logged, not leaked).
+  /// `allowed` is `route_match::allowed` (the `Allow` header of a 405). Rethrows
+  /// `cancelled_error`.
+  task<response> recover(request& req, std::exception_ptr failure, std::uint32_t allowed) const;
 
   /// Stops accepting registrations (done by `run`/`serve`).
   void freeze() noexcept;

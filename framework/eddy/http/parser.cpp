@@ -8,15 +8,18 @@
 #include <string_view>
 #include <limits>
 
+#include "eddy/http/detail/byte_scan.hpp"
+
 namespace eddy::http {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
+// `lower` is a lowercase literal: a letter of `a` matches in either case (setting the case
+// bit maps exactly the two cases of a letter onto the lowercase one), anything else exactly.
+inline bool iequals(std::string_view a, std::string_view lower) noexcept {
+  if (a.size() != lower.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    const char y = lower[i];
+    const char x = y >= 'a' && y <= 'z' ? static_cast<char>(a[i] | 0x20) : a[i];
     if (x != y) return false;
   }
   return true;
@@ -125,10 +128,6 @@ struct parser::impl {
     }
     return track(s, at, len, s.head_.headers.back().name, true) ? 0 : head_too_large(s);
   }
-  static int on_header_field_complete(llhttp_t* p) {
-    me(p).field_open = false;
-    return 0;
-  }
   static int on_header_value(llhttp_t* p, const char* at, std::size_t len) {
     parser& s = self(p);
     if (s.skip_fields_) return within_head_limit(s, at, len) ? 0 : head_too_large(s);
@@ -136,6 +135,9 @@ struct parser::impl {
   }
   static int on_header_value_complete(llhttp_t* p) {
     parser& s = self(p);
+    // The next on_header_field starts a new field (llhttp reports every value's end, empty
+    // ones too: one callback less per field than on_header_field_complete).
+    me(p).field_open = false;
     if (s.skip_fields_) return 0;
     header_span& h = s.head_.headers.back();
     // Optional whitespace after the value is not part of it (RFC 9110 5.5).
@@ -148,19 +150,19 @@ struct parser::impl {
     // value. RFC 9112 5.2 lets a server reject it; we do, because a CR or LF inside a value
     // would otherwise reach handlers and anything that copies the value into a response.
     const std::string_view value = h.value.in(s.base_);
-    // Two memchr scans; find_first_of("\r\n") costs a search of the set per byte.
-    if (std::memchr(value.data(), '\r', value.size()) != nullptr ||
-        std::memchr(value.data(), '\n', value.size()) != nullptr) {
+    // Eight bytes at a time (a value is short: a memchr call per byte class costs more).
+    if (detail::has_line_break_or_nul(value) &&
+        (value.find('\r') != std::string_view::npos || value.find('\n') != std::string_view::npos)) {
       return fail(s, s.kind_ == kind::request ? 400 : 502, "obsolete line folding in a header field");
     }
     std::string_view name = h.name.in(s.base_);
     // Only Host (4), Expect (6) and Transfer-Encoding (17) matter here: most fields are
     // passed over on their length alone.
     if (name.size() != 4 && name.size() != 6 && name.size() != 17) return 0;
-    if (iequals(name, "host")) {
+    if (name.size() == 4 && iequals(name, "host")) {
       if (s.head_.has_host && s.kind_ == kind::request) return fail(s, 400, "duplicate Host header");
       s.head_.has_host = true;
-    } else if (iequals(name, "transfer-encoding") && s.kind_ == kind::request) {
+    } else if (name.size() == 17 && iequals(name, "transfer-encoding") && s.kind_ == kind::request) {
       std::string_view codings = h.value.in(s.base_);
       while (!codings.empty()) {
         auto comma = codings.find(',');
@@ -171,7 +173,7 @@ struct parser::impl {
         if (comma == std::string_view::npos) break;
         codings.remove_prefix(comma + 1);
       }
-    } else if (iequals(name, "expect") && s.kind_ == kind::request) {
+    } else if (name.size() == 6 && iequals(name, "expect") && s.kind_ == kind::request) {
       if (!iequals(h.value.in(s.base_), "100-continue")) return fail(s, 417, "unsupported expectation");
       s.head_.expect_continue = true;
     }
@@ -301,7 +303,6 @@ parser::parser(kind k, parser_limits limits)
     st.on_url = &impl::on_url;
     st.on_status = &impl::on_status;
     st.on_header_field = &impl::on_header_field;
-    st.on_header_field_complete = &impl::on_header_field_complete;
     st.on_header_value = &impl::on_header_value;
     st.on_header_value_complete = &impl::on_header_value_complete;
     st.on_headers_complete = &impl::on_headers_complete;

@@ -13,6 +13,11 @@
 
 namespace eddy::http {
 
+class response;
+namespace detail {
+bool fields_are_safe(const response& r) noexcept;
+}
+
 /// A region of an open file, sent as a response body by the server straight from the page
 /// cache (sendfile(2) over plain TCP; read and written in pieces over TLS).
 struct file_body {
@@ -31,21 +36,21 @@ class response {
 
   /// `text/plain; charset=utf-8`.
   static response text(std::string body, int status = 200) {
-    return response(status).with_body(std::move(body), "text/plain; charset=utf-8");
+    return with_body(status, std::move(body), "text/plain; charset=utf-8");
   }
   /// `text/html; charset=utf-8`.
   static response html(std::string body, int status = 200) {
-    return response(status).with_body(std::move(body), "text/html; charset=utf-8");
+    return with_body(status, std::move(body), "text/html; charset=utf-8");
   }
   /// Serializes `value` as `application/json`.
   static response json(const http::json& value, int status = 200) {
     std::string body;
     value.dump_to(body);
-    return response(status).with_body(std::move(body), "application/json");
+    return with_body(status, std::move(body), "application/json");
   }
   /// Already-serialized JSON text.
   static response json_text(std::string body, int status = 200) {
-    return response(status).with_body(std::move(body), "application/json");
+    return with_body(status, std::move(body), "application/json");
   }
   /// Raw bytes with the given content type (static storage or copied; see `content_type`).
   static response bytes(std::string body, std::string_view type = "application/octet-stream",
@@ -106,12 +111,17 @@ class response {
   const file_body* file() const noexcept { return file_.get(); }
 
  private:
+  // The server's check for CR/LF/NUL in fields skips literal content types.
+  friend bool detail::fields_are_safe(const response& r) noexcept;
+
   // Literal content types (the common case) are referenced, not copied: a response for the
   // plaintext path allocates nothing beyond a body that does not fit the small-string buffer.
-  response&& with_body(std::string body, const char* literal_type) && {
-    body_ = std::move(body);
-    static_type_ = literal_type;
-    return std::move(*this);
+  // Built in the caller's return slot (a named result: no move of the response).
+  static response with_body(int status, std::string body, const char* literal_type) {
+    response r(status);
+    r.body_ = std::move(body);
+    r.static_type_ = literal_type;
+    return r;
   }
 
   int status_ = 200;

@@ -251,13 +251,76 @@ struct matcher {
 
 }  // namespace
 
+namespace {
+// FNV-1a: short paths, hashed once per request.
+std::size_t path_hash(std::string_view s) noexcept {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return static_cast<std::size_t>(h ^ (h >> 32));
+}
+}  // namespace
+
+void router::freeze() noexcept {
+  if (frozen_) return;
+  frozen_ = true;
+  try {
+    // Every node with routes that the root reaches through static segments, keyed by the
+    // segments joined with '/': exactly the text `match` walks for such a path.
+    std::vector<std::pair<std::string, const node*>> found;
+    auto collect = [&](auto& self, const node* n, const std::string& prefix, bool top) -> void {
+      for (const auto& [seg, child] : n->statics) {
+        std::string path = top ? seg : prefix + "/" + seg;
+        if (child->methods != 0) found.emplace_back(path, child.get());
+        self(self, child.get(), path, false);
+      }
+    };
+    collect(collect, root_.get(), std::string(), true);
+    std::size_t slots = 8;
+    while (slots < 2 * found.size()) slots *= 2;
+    std::vector<static_slot> table(found.empty() ? 0 : slots);
+    for (auto& [path, leaf] : found) {
+      std::size_t i = path_hash(path) & (slots - 1);
+      while (table[i].leaf) i = (i + 1) & (slots - 1);
+      table[i] = {std::move(path), leaf};
+    }
+    static_paths_ = std::move(table);
+  } catch (...) {
+    static_paths_.clear();  // out of memory: every path takes the tree walk
+  }
+}
+
 route_match router::match(method m, std::string_view path) const {
   route_match out;
-  if (path.empty() || path[0] != '/') return out;
+  match(m, path, out);
+  return out;
+}
+
+void router::match(method m, std::string_view path, route_match& out) const {
+  out.result = route_match::kind::not_found;
+  out.route = 0;
+  out.param_count = 0;
+  out.allowed = 0;
+  if (path.empty() || path[0] != '/') return;
   std::string_view rest = path.substr(1);
   if (!strict_slashes_ && !rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   std::optional<std::string_view> start;
   if (!rest.empty() || strict_slashes_) start = rest;
+  if (start && !static_paths_.empty()) {
+    // A static path with a route for this very method is what the walk below would find
+    // first (static segments are tried before parameters at every position); anything else
+    // (a parameter, HEAD served by GET, 404, 405) takes the walk.
+    const std::size_t mask = static_paths_.size() - 1;
+    for (std::size_t i = path_hash(*start) & mask; static_paths_[i].leaf; i = (i + 1) & mask) {
+      const static_slot& s = static_paths_[i];
+      if (s.path != *start) continue;
+      const std::size_t id = s.leaf->routes[static_cast<std::size_t>(m)];
+      if (id == no_route) break;
+      out.result = route_match::kind::found;
+      out.route = id;
+      out.allowed = s.leaf->methods;
+      return;
+    }
+  }
 
   auto try_method = [&](method mm) -> const node* {
     out.param_count = 0;
@@ -273,14 +336,13 @@ route_match router::match(method m, std::string_view path) const {
     out.result = route_match::kind::found;
     out.route = leaf->routes[idx];
     out.allowed = leaf->methods;
-    return out;
+    return;
   }
   out.param_count = 0;
   if (out.allowed) {
     if (out.allowed & bit(method::get)) out.allowed |= bit(method::head);
     out.result = route_match::kind::method_not_allowed;
   }
-  return out;
 }
 
 const std::string& router::pattern(std::size_t route) const { return routes_.at(route).pattern; }

@@ -69,11 +69,14 @@ class router {
   /// Registers a parameter type: `accept(segment)` says whether a segment belongs to it.
   void add_type(std::string name, std::function<bool(std::string_view)> accept);
 
-  /// Stops accepting registrations (the app freezes its routes when it starts).
-  void freeze() noexcept { frozen_ = true; }
+  /// Stops accepting registrations (the app freezes its routes when it starts), and indexes
+  /// the paths made of static segments only, so that they are matched with one hash lookup.
+  void freeze() noexcept;
 
   /// Matches a decoded path (no query string) and a method. HEAD falls back to GET routes.
   route_match match(method m, std::string_view path) const;
+  /// The same, into `out` (the server keeps one per request in flight, in place).
+  void match(method m, std::string_view path, route_match& out) const;
 
   /// Builds the path of the route named `name` with `params` substituted (values are
   /// percent-encoded as needed). Throws `std::invalid_argument` for an unknown name, a
@@ -103,6 +106,13 @@ class router {
   std::vector<route_info> routes_;
   std::map<std::string, std::size_t, std::less<>> names_;
   std::vector<std::pair<std::string, std::function<bool(std::string_view)>>> custom_types_;
+  // After freeze: the nodes reached from the root through static segments only, by their
+  // path without the leading '/' (open addressing, a power of two of slots; empty: none).
+  struct static_slot {
+    std::string path;
+    const node* leaf = nullptr;
+  };
+  std::vector<static_slot> static_paths_;
   bool strict_slashes_;
   bool frozen_ = false;
 };

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "eddy/http/url_codec.hpp"
 
+#include "eddy/http/detail/byte_scan.hpp"
+
 namespace eddy::http {
 namespace {
 int hex_value(char c) noexcept {
@@ -52,16 +54,23 @@ bool normalize_path(std::string_view raw, std::string& out) {
   out.clear();
   if (raw.empty() || raw[0] != '/') return false;
   // Most paths have nothing to decode or resolve: no escape, no dot segment, no backslash
-  // (and no raw NUL, which the decoder would refuse: found by fuzzing).
-  // One pass, a compare or two per byte (find_first_of calls memchr for every byte).
-  bool plain = true;
-  char previous = '/';
-  for (const char c : raw) {
-    if (c == '%' || c == '\\' || c == '\0' || (c == '.' && previous == '/')) {
-      plain = false;
-      break;
+  // (and no raw NUL, which the decoder would refuse: found by fuzzing). Eight bytes at a time
+  // first: '%', '.' and NUL are below '/', and a path of letters, digits and slashes (most
+  // of them) has no byte below '/' and no backslash at all.
+  bool plain = !detail::any_word(raw, 'a', [](std::uint64_t w) {
+    return detail::any_byte_below(w, '/') || detail::any_byte_is(w, '\\');
+  });
+  if (!plain) {
+    // A byte that may matter: only escapes, backslashes, NULs and dot segments do.
+    plain = true;
+    char previous = '/';
+    for (const char c : raw) {
+      if (c == '%' || c == '\\' || c == '\0' || (c == '.' && previous == '/')) {
+        plain = false;
+        break;
+      }
+      previous = c;
     }
-    previous = c;
   }
   if (plain) {
     out.assign(raw);

@@ -63,6 +63,19 @@ class connection final : read_buffer, body_source {
     // Routes with their own body policy (streaming, own limit) are looked up from the head,
     // before the body is read; apps without any pay nothing.
     if (server.application->has_body_policies()) parser_.set_body_limit_hook(&body_limit_for, this);
+    // `req.stream(...)` in a handler: opens the response stream of the request in flight.
+    // Set once; it captures one pointer, so it is stored inline.
+    stream_factory_ = [this](int status, std::string_view type) -> response_stream& {
+      stream_context& ctx = *stream_ctx_;
+      // HTTP/1.0 has no chunked coding: the body is delimited by closing the connection.
+      ctx.slot->emplace(status, type, ctx.head_only,
+                        [this](std::string_view b) { return write_raw(b); },
+                        [this, keep = ctx.keep, http10 = ctx.http10](std::string& out, const response_stream& s) {
+                          write_stream_head(out, s, keep, server_.options.server_name, http10);
+                        },
+                        !ctx.http10);
+      return **ctx.slot;
+    };
   }
 
   /// While the connection waits for the first byte of a request, `*flag` is true (so that a
@@ -474,6 +487,14 @@ class connection final : read_buffer, body_source {
   // When the keep-alive time of an idle connection ends, and whether it is parked.
   time_point keep_alive_until_{};
   bool parked_ = false;
+  // What opening a response stream needs, in the frame of the request in flight.
+  struct stream_context {
+    std::optional<response_stream>* slot;
+    bool head_only;
+    bool keep;
+    bool http10;
+  };
+  stream_context* stream_ctx_ = nullptr;
   unique_function<response_stream&(int, std::string_view)> stream_factory_;
 };
 

@@ -49,33 +49,37 @@ task<bool> connection<S>::respond(bool streaming_body) {
   } forget_current{&current_};
   const bool head_only = head.method == method::head;
   std::optional<response_stream> streamed;
-  // What opening a stream needs, gathered so that the factory captures two pointers and
-  // is stored inline (no allocation per request).
-  struct stream_context {
-    std::optional<response_stream>* slot;
-    bool head_only;
-    bool keep;
-    bool http10;
-  } stream_ctx{&streamed, head_only, keep && (!http10 || head_only), http10};
-  stream_factory_ = [this, ctx = &stream_ctx](int status, std::string_view type) -> response_stream& {
-    // HTTP/1.0 has no chunked coding: the body is delimited by closing the connection.
-    ctx->slot->emplace(status, type, ctx->head_only,
-                       [this](std::string_view b) { return write_raw(b); },
-                       [this, keep = ctx->keep, http10 = ctx->http10](std::string& out, const response_stream& s) {
-                         write_stream_head(out, s, keep, server_.options.server_name, http10);
-                       },
-                       !ctx->http10);
-    return **ctx->slot;
-  };
+  // What opening a stream needs; the factory (set once, see the constructor) finds it here.
+  stream_context stream_ctx{&streamed, head_only, keep && (!http10 || head_only), http10};
+  stream_ctx_ = &stream_ctx;
   request_access::set_stream_factory(req, &stream_factory_);
   disarm();
-  std::optional<response> answer;
+  // The route's parameters live here, in this frame, while the request is in flight.
+  route_match match;
+  // The handler's task stays alive until the response is written: its result is used in
+  // place, never moved (a response is a few strings and a vector).
+  std::optional<guarded_run<response>> run;
+  response* answer = nullptr;
   std::exception_ptr failure;
+  const auto on_suspend = streaming_body ? &no_watch : &start_watch;
   try {
-    answer.emplace(co_await guarded_run<response>(server_.application->handle(req), handler_cancel.token(),
-                                                  streaming_body ? &no_watch : &start_watch, this));
+    run.emplace(server_.application->dispatch(req, match), handler_cancel.token(), on_suspend, this);
+    answer = &co_await run->wait();
   } catch (...) {
     failure = std::current_exception();
+  }
+  if (failure) {
+    // The app's exception handlers (or its default answer for the exception), under the
+    // same watch; cancellation still escapes.
+    try {
+      run.reset();
+      run.emplace(server_.application->recover(req, std::move(failure), match.allowed), handler_cancel.token(),
+                  on_suspend, this);
+      failure = nullptr;
+      answer = &co_await run->wait();
+    } catch (...) {
+      failure = std::current_exception();
+    }
   }
   if (watcher_) {
     // The handler is done: stop watching before its cancel source goes away.
@@ -173,6 +177,7 @@ task<bool> connection<S>::send_file(const file_body& file) {
 template <byte_stream S>
 void connection<S>::start_watch(void* ctx) noexcept {
   auto& self = *static_cast<connection*>(ctx);
+  if (self.watcher_) return;  // the handler waited, and now an exception handler does
   if constexpr (requires(std::span<char> b) {
                   self.stream_.try_read_some(b);
                   self.stream_.wait_readable();

@@ -13,7 +13,8 @@ namespace eddy::http::detail {
 /// that finishes without waiting costs nothing more than a plain `co_await`. Only when it
 /// suspends is `on_suspend(ctx)` called (the server then watches the connection, so that a
 /// client that goes away cancels the token). Resumes the awaiter on the loop thread when the
-/// task completes; its exception is rethrown.
+/// task completes; its exception is rethrown. The result is not moved out: `co_await` yields
+/// a reference to it, valid while the `guarded_run` lives (keep it named).
 template <class T>
 class [[nodiscard]] guarded_run {
  public:
@@ -44,7 +45,17 @@ class [[nodiscard]] guarded_run {
     return true;
   }
 
-  T await_resume() { return std::move(coro_.promise()).get(); }
+  T& await_resume() { return coro_.promise().get(); }
+
+  /// `co_await g.wait()` awaits a named `g` (GCC 12 copies an lvalue operand of co_await).
+  struct by_ref {
+    guarded_run* self;
+    bool await_ready() const noexcept { return false; }
+    template <class P>
+    bool await_suspend(std::coroutine_handle<P> caller) noexcept { return self->await_suspend(caller); }
+    T& await_resume() { return self->await_resume(); }
+  };
+  by_ref wait() noexcept { return {this}; }
 
  private:
   std::coroutine_handle<eddy::detail::task_promise<T>> coro_;

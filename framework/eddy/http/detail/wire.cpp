@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "eddy/http/detail/wire.hpp"
 
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <ctime>
 
+#include "eddy/http/detail/byte_scan.hpp"
 #include "eddy/http/headers.hpp"
 #include "eddy/http/status.hpp"
 
@@ -56,17 +58,71 @@ class head_writer {
   char* p_ = buf_;
 };
 
+// "HTTP/1.1 200 OK\r\n": the status lines of 100 to 599, formatted once per process.
+std::string_view status_line_text(int status) {
+  static const auto lines = [] {
+    std::array<std::string, 500> t;
+    for (int code = 100; code < 600; ++code) {
+      std::string& line = t[static_cast<std::size_t>(code - 100)];
+      line = "HTTP/1.1 " + std::to_string(code) + " ";
+      line += reason_phrase(code);
+      line += "\r\n";
+    }
+    return t;
+  }();
+  return lines[static_cast<std::size_t>(status - 100)];
+}
+
 void status_line(head_writer& w, int status) {
+  if (status >= 100 && status < 600) {
+    w.put(status_line_text(status));
+    return;
+  }
   w.put("HTTP/1.1 ");
   w.number(static_cast<std::size_t>(status));
-  w.put(" ");
-  w.put(reason_phrase(status));
-  w.put("\r\n");
+  w.put(" \r\n");
+}
+
+// "Server: name\r\nDate: ...\r\n", formatted at most once per second per thread (and again
+// when the name changes); empty if the name is too long to cache.
+std::string_view server_and_date(std::string_view server_name) noexcept {
+  thread_local std::time_t cached_second = 0;
+  thread_local char name[96];
+  thread_local std::size_t name_size = static_cast<std::size_t>(-1);
+  thread_local char text[160];
+  thread_local std::size_t size = 0;
+  if (server_name.size() > sizeof name) return {};
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_second || server_name.size() != name_size ||
+      std::memcmp(name, server_name.data(), server_name.size()) != 0) {
+    std::memcpy(name, server_name.data(), server_name.size());
+    name_size = server_name.size();
+    cached_second = now;
+    char* p = text;
+    auto put = [&p](std::string_view v) {
+      std::memcpy(p, v.data(), v.size());
+      p += v.size();
+    };
+    if (!server_name.empty()) {
+      put("Server: ");
+      put(server_name);
+      put("\r\n");
+    }
+    put("Date: ");
+    put(http_date());
+    put("\r\n");
+    size = static_cast<std::size_t>(p - text);
+  }
+  return {text, size};
 }
 
 void common_fields(head_writer& w, bool keep_alive, bool http10, std::string_view server_name) {
-  if (!server_name.empty()) w.field("Server", server_name);
-  w.field("Date", http_date());
+  if (const std::string_view block = server_and_date(server_name); !block.empty()) {
+    w.put(block);
+  } else {
+    w.field("Server", server_name);
+    w.field("Date", http_date());
+  }
   if (!keep_alive) w.put("Connection: close\r\n");
   // HTTP/1.0 closes by default: a persistent connection must be announced (RFC 9112 9.3).
   else if (http10) w.put("Connection: keep-alive\r\n");
@@ -93,7 +149,11 @@ void write_head(std::string& out, const response& r, std::size_t body_size, bool
   head_writer w(out);
   status_line(w, r.status());
   common_fields(w, keep_alive, http10, server_name);
-  if (!r.content_type().empty()) w.field("Content-Type", r.content_type());
+  if (!r.content_type().empty()) {
+    w.put("Content-Type: ");
+    w.put(r.content_type());
+    w.put("\r\n");
+  }
   // 1xx and 204 carry no Content-Length (RFC 9110 8.6); 304 keeps the GET's if the handler set
   // one, which it does not here.
   if (!status_has_no_body(r.status())) {
@@ -139,15 +199,10 @@ std::string_view origin_form(std::string_view target) noexcept {
 }
 
 bool fields_are_safe(const response& r) noexcept {
-  auto clean = [](std::string_view v) {
-    // All three are below 14: one compare per byte for the usual printable text.
-    for (char c : v)
-      if (static_cast<unsigned char>(c) <= '\r' && (c == '\r' || c == '\n' || c == '\0')) return false;
-    return true;
-  };
-  if (!clean(r.content_type())) return false;
+  // A literal content type (response::text, json, ...) is the library's own.
+  if (has_line_break_or_nul(r.owned_type_)) return false;
   for (const auto& [name, value] : r.headers())
-    if (!clean(name) || !clean(value)) return false;
+    if (has_line_break_or_nul(name) || has_line_break_or_nul(value)) return false;
   return true;
 }
 

@@ -20,9 +20,10 @@ std::string_view http_date() noexcept;
 void write_head(std::string& out, const response& r, std::size_t body_size, bool keep_alive,
                 std::string_view server_name, bool http10 = false);
 
-/// True if every header field of `r` (and its content type) is free of CR, LF and NUL: a
-/// field taken from user input must not be able to split the response (header injection).
-/// `response::header()` checks as fields are added; `headers().add()` and `redirect()` do not.
+/// True if every header field of `r`, and its content type unless the library set it from a
+/// literal, is free of CR, LF and NUL: a field taken from user input must not be able to split
+/// the response (header injection). `response::header()` checks as fields are added;
+/// `headers().add()` and `redirect()` do not.
 bool fields_are_safe(const response& r) noexcept;
 
 /// The path-and-query part of a request target. Servers must accept the absolute form ("GET
