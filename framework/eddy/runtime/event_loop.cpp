@@ -27,11 +27,13 @@ struct post_queue {
   // Set (under the mutex) when `items` is non-empty, so that the loop thread can skip the
   // mutex on the common path where nothing was posted.
   std::atomic<bool> pending{false};
-  // True from the moment the loop, under the mutex and with `items` empty, decides to block
-  // in the reactor until the first post() that clears it (under the mutex) and wakes the
-  // reactor. Only a sleeping loop is woken: a post to a running loop costs no system call
-  // (asio's scheduler keeps such a flag, task_interrupted_, and tokio's parker a PARKED state).
-  // The loop clears it without the mutex after its poll; a post that still sees it set then
+  // True from the moment the loop decides to block in the reactor until the first post()
+  // that clears it (under the mutex) and wakes the reactor. Only a sleeping loop is woken: a
+  // post to a running loop costs no system call (asio's scheduler keeps such a flag,
+  // task_interrupted_, and tokio's parker a PARKED state). The loop sets it without the mutex,
+  // then looks at `pending`; a post sets `pending`, then looks at `sleeping` (all sequentially
+  // consistent: one of the two sees the other's store, so a post is never left unseen by a
+  // sleeping loop). The loop clears it after its poll; a post that still sees it set then
   // only wakes the reactor once for nothing.
   std::atomic<bool> sleeping{false};
   // Posters that took the wake-up upon themselves (under the mutex) and have not finished
@@ -39,8 +41,9 @@ struct post_queue {
   std::atomic<std::uint32_t> waking{0};
 };
 
+constinit thread_local event_loop* current_loop = nullptr;
+
 namespace {
-thread_local event_loop* current_loop = nullptr;
 
 // While ready work is queued, the reactor is polled (without blocking) only every this many
 // iterations: a zero-timeout poll per iteration would cost one system call per task switch.
@@ -57,11 +60,6 @@ current_loop_guard::current_loop_guard(event_loop& loop) noexcept : previous_(cu
   current_loop = &loop;
 }
 current_loop_guard::~current_loop_guard() { current_loop = previous_; }
-
-event_loop& this_loop() noexcept {
-  assert(current_loop && "no eddy event loop runs on this thread");
-  return *current_loop;
-}
 
 }  // namespace detail
 
@@ -185,11 +183,10 @@ void event_loop::post(unique_function<void()> fn) {
   {
     std::lock_guard lock(posted_->mutex);
     posted_->items.push_back(std::move(fn));
-    posted_->pending.store(true, std::memory_order_release);
+    posted_->pending.store(true, std::memory_order_seq_cst);
     // Only a loop blocked (or about to block) in the reactor needs the wake-up, and only once:
     // it drains the whole queue when it wakes.
-    if (posted_->sleeping.load(std::memory_order_relaxed)) {
-      posted_->sleeping.store(false, std::memory_order_relaxed);
+    if (posted_->sleeping.exchange(false, std::memory_order_seq_cst)) {
       posted_->waking.fetch_add(1, std::memory_order_relaxed);
       wake = true;
     }
@@ -203,15 +200,16 @@ void event_loop::post(unique_function<void()> fn) {
 }
 
 bool event_loop::prepare_to_sleep() noexcept {
-  std::lock_guard lock(posted_->mutex);
-  if (!posted_->items.empty()) return false;
-  posted_->sleeping.store(true, std::memory_order_relaxed);
-  return true;
+  // No mutex: once per loop turn that may block, two sequentially consistent operations.
+  posted_->sleeping.store(true, std::memory_order_seq_cst);
+  if (!posted_->pending.load(std::memory_order_seq_cst)) return true;
+  posted_->sleeping.store(false, std::memory_order_relaxed);
+  return false;
 }
 
 void event_loop::drain_posted() {
-  // A post() racing with this check is not lost: before the loop blocks it looks at the queue
-  // under the mutex (prepare_to_sleep), so the post either is seen there or wakes the reactor.
+  // A post() racing with this check is not lost: before the loop blocks it looks at `pending`
+  // again (prepare_to_sleep), so the post either is seen there or wakes the reactor.
   if (!posted_->pending.load(std::memory_order_acquire)) return;
   std::vector<unique_function<void()>> batch = std::move(posted_->spare);
   batch.clear();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <cassert>
 #include <chrono>
 #include <coroutine>
 #include <cstddef>
@@ -175,8 +176,15 @@ class current_loop_guard {
   event_loop* previous_;
 };
 
-/// The current loop; asserts that one runs on this thread.
-event_loop& this_loop() noexcept;
+/// The loop running on this thread, or null (see `current_loop_guard`).
+extern constinit thread_local event_loop* current_loop;
+
+/// The current loop; asserts that one runs on this thread. Inline: the server asks for it
+/// several times per request (timeouts, metrics), and a call per ask shows.
+inline event_loop& this_loop() noexcept {
+  assert(current_loop && "no eddy event loop runs on this thread");
+  return *current_loop;
+}
 }  // namespace detail
 
 }  // namespace eddy
