@@ -164,7 +164,9 @@ int run(const sockaddr_in& addr, std::size_t n, std::size_t size, run_limit limi
       if (errno == EINTR) continue;
       die("epoll_wait");
     }
-    if (k == 0) fail(stall_ms > 1000 ? "no echo for 10 s: server stalled" : "no echo for 1 s: server stalled");
+    if (k == 0) {
+      fail(limit.messages != 0 ? "no echo for 10 s: server stalled" : "no echo for 1 s: server stalled");
+    }
     const auto now = clock_type::now();
     if (limit.messages == 0 && now >= end) stopping = true;
     for (int e = 0; e < k; ++e) {
