@@ -4,7 +4,8 @@
 not blur: user-space instructions (valgrind --tool=callgrind, all threads) and system calls
 (the kernel's syscall tracepoints through perf stat, or strace -f -c), for `eddy echo`
 (streams and protocol mode, 1 worker), the C reference (bench/echo_reference.c), Boost.Asio
-(bench/asio_echo.cpp) and optionally asyncio on uvloop (bench/echo_uvloop.py).
+(bench/asio_echo.cpp) and optionally asyncio on uvloop (bench/echo_uvloop.py) and eddy with
+--idle-timeout (peers eddy-streams-idle, eddy-protocol-idle).
 
 Each count is taken twice, with SMALL and LARGE messages (bench/echo_load.cpp's count mode:
 exactly that many messages over CONNS connections); the difference divided by LARGE - SMALL is
@@ -64,6 +65,11 @@ def server_cmd(peer, bench, eddy, port):
                          "--mode", "streams"],
         "eddy-protocol": [eddy, "echo", "--workers", "1", "--host", "127.0.0.1", "--port", str(port),
                           "--mode", "protocol"],
+        # With an idle timeout: what keeping it costs per message (it should cost nothing).
+        "eddy-streams-idle": [eddy, "echo", "--workers", "1", "--host", "127.0.0.1", "--port", str(port),
+                              "--mode", "streams", "--idle-timeout", "60"],
+        "eddy-protocol-idle": [eddy, "echo", "--workers", "1", "--host", "127.0.0.1", "--port", str(port),
+                               "--mode", "protocol", "--idle-timeout", "60"],
         "asio": [f"{bench}/asio_echo", str(port)],
         "uvloop-streams": [PYTHON, "bench/echo_uvloop.py", "streams", str(port)],
         "uvloop-protocol": [PYTHON, "bench/echo_uvloop.py", "protocol", str(port)],
@@ -208,7 +214,7 @@ def main():
 
     print(f"per message, {CONNS} connections; syscalls counted with {which}, "
           f"instructions with callgrind (user space, all threads)")
-    print(f"{'server':<16} {'size':>5} {'instr':>7} {'xC':>5} {'syscalls':>8} {'xC':>5}"
+    print(f"{'server':<18} {'size':>5} {'instr':>7} {'xC':>5} {'syscalls':>8} {'xC':>5}"
           f" {'no wait':>7} {'xC':>5} {'recv':>5} {'send':>5} {'ep_ctl':>6} {'ep_wait':>7}"
           f" {'other':>5} {'EAGAIN':>6}")
     for size in SIZES:
@@ -230,7 +236,7 @@ def main():
             ref_no_wait = (ref[1].get("total", 0) - ref[1].get("epoll_wait", 0)
                            - ref[1].get("epoll_pwait", 0)) if ref else 0
             r_nw = fmt_ratio(no_wait, ref_no_wait) if ref else "    -"
-            print(f"{peer:<16} {size:>5} {ins:>7.0f} {r_ins} {total:>8.3f} {r_tot} {no_wait:>7.3f} {r_nw}"
+            print(f"{peer:<18} {size:>5} {ins:>7.0f} {r_ins} {total:>8.3f} {r_tot} {no_wait:>7.3f} {r_nw}"
                   f" {recv:>5.3f} {send:>5.3f} {ctl:>6.3f} {wait:>7.3f} {other:>5.3f} {eagain}")
         print()
     print("no wait: system calls other than epoll_wait (fixed by the design; epoll_wait per message"

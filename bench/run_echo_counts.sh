@@ -12,6 +12,7 @@
 #   bench/run_echo_counts.sh                       # 64 B and 1 KiB, 64 connections (a few minutes)
 #   SIZES=64 PEERS="c eddy-protocol" bench/run_echo_counts.sh
 #   PEERS="c uvloop-streams uvloop-protocol" ...   # asyncio on uvloop too (slow under callgrind)
+#   PEERS="eddy-streams-idle eddy-protocol-idle"   # eddy with --idle-timeout 60
 #   COUNTER=strace ...                             # count system calls with strace
 #   SYSCALL_MSGS="20000 200000" CALLGRIND_MSGS="10000 50000" CONNS=64 ...   # the defaults
 #
