@@ -8,6 +8,11 @@
 //       every echoed byte is compared with what was sent. Prints one line of key=value pairs:
 //       msgs, bytes, secs, msgs_per_s, mb_per_s, p50_us, p99_us, errors, client_util (CPU
 //       seconds of this process per second: near 1.0 means the client is the bottleneck).
+//   echo_load count HOST PORT CONNECTIONS SIZE MESSAGES
+//       Like `run`, but stops after exactly MESSAGES echoed messages in all (each connection
+//       closes once no message is left to start), for cost counts that divide by a known
+//       number of messages (bench/run_echo_counts.sh). Waits up to 10 s for an echo, so that
+//       a server slowed down by valgrind is not taken for a stalled one.
 //   echo_load idle HOST PORT CONNECTIONS
 //       Opens CONNECTIONS connections, echoes one byte on each (so the server has accepted and
 //       set each up), prints "ready" and keeps them open until stdin closes.
@@ -80,7 +85,13 @@ void stamp(std::vector<char>& buf, std::uint32_t seq) {
   std::memcpy(buf.data(), &seq, std::min(buf.size(), sizeof seq));
 }
 
-int run(const sockaddr_in& addr, std::size_t n, std::size_t size, double seconds) {
+// When a `run` ends: after `seconds`, or after `messages` messages when that is not zero.
+struct run_limit {
+  double seconds = 0;
+  std::uint64_t messages = 0;
+};
+
+int run(const sockaddr_in& addr, std::size_t n, std::size_t size, run_limit limit) {
   std::vector<connection> conns(n);
   // One payload per connection; also what its echo is compared with.
   std::vector<std::vector<char>> expect(n, std::vector<char>(size));
@@ -90,6 +101,7 @@ int run(const sockaddr_in& addr, std::size_t n, std::size_t size, double seconds
   std::vector<std::uint32_t> lat_ns;
   lat_ns.reserve(1 << 22);
   std::uint64_t msgs = 0, errors = 0;
+  std::uint64_t started = 0;  // messages started (count mode: at most limit.messages)
 
   auto send_more = [&](std::size_t i) {
     auto& c = conns[i];
@@ -115,8 +127,11 @@ int run(const sockaddr_in& addr, std::size_t n, std::size_t size, double seconds
     stamp(expect[i], c.seq);
     c.sent = c.received = 0;
     c.start = clock_type::now();
+    ++started;
     send_more(i);
   };
+  // Count mode: a connection with no message left to start closes.
+  auto may_start = [&] { return limit.messages == 0 || started < limit.messages; };
 
   for (std::size_t i = 0; i < n; ++i) {
     fill(expect[i], i);
@@ -129,20 +144,31 @@ int run(const sockaddr_in& addr, std::size_t n, std::size_t size, double seconds
   }
   const auto t0 = clock_type::now();
   const auto end = t0 + std::chrono::duration_cast<clock_type::duration>(
-                            std::chrono::duration<double>(seconds));
-  for (std::size_t i = 0; i < n; ++i) start_message(i);
+                            std::chrono::duration<double>(limit.seconds));
+  std::size_t in_flight = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (may_start()) {
+      start_message(i);
+      ++in_flight;
+    } else {
+      ::close(conns[i].fd);
+      conns[i].fd = -1;
+    }
+  }
   std::vector<epoll_event> events(n);
   bool stopping = false;
-  std::size_t in_flight = n;
+  const int stall_ms = limit.messages != 0 ? 10'000 : 1000;
   while (in_flight > 0) {
-    int k = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), 1000);
+    int k = ::epoll_wait(ep, events.data(), static_cast<int>(events.size()), stall_ms);
     if (k < 0) {
       if (errno == EINTR) continue;
       die("epoll_wait");
     }
-    if (k == 0) fail("no echo for 1 s: server stalled");
+    if (k == 0) {
+      fail(limit.messages != 0 ? "no echo for 10 s: server stalled" : "no echo for 1 s: server stalled");
+    }
     const auto now = clock_type::now();
-    if (now >= end) stopping = true;
+    if (limit.messages == 0 && now >= end) stopping = true;
     for (int e = 0; e < k; ++e) {
       const std::size_t i = events[e].data.u64;
       auto& c = conns[i];
@@ -167,7 +193,7 @@ int run(const sockaddr_in& addr, std::size_t n, std::size_t size, double seconds
           std::min<std::int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - c.start).count(),
                                  UINT32_MAX)));
       ++c.seq;
-      if (stopping) {
+      if (stopping || !may_start()) {
         ::close(c.fd);
         c.fd = -1;
         --in_flight;
@@ -231,9 +257,10 @@ std::size_t to_count(const char* s, const char* what) {
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
-  if (!((mode == "run" && argc == 7) || (mode == "idle" && argc == 5))) {
+  if (!(((mode == "run" || mode == "count") && argc == 7) || (mode == "idle" && argc == 5))) {
     std::fprintf(stderr,
                  "usage: echo_load run HOST PORT CONNECTIONS SIZE SECONDS\n"
+                 "       echo_load count HOST PORT CONNECTIONS SIZE MESSAGES\n"
                  "       echo_load idle HOST PORT CONNECTIONS\n");
     return 2;
   }
@@ -252,11 +279,12 @@ int main(int argc, char** argv) {
   const std::size_t n = to_count(argv[4], "CONNECTIONS");
   if (mode == "idle") return idle(addr, n);
   const std::size_t size = to_count(argv[5], "SIZE");
+  if (mode == "count") return run(addr, n, size, {.messages = to_count(argv[6], "MESSAGES")});
   char* end = nullptr;
   const double seconds = std::strtod(argv[6], &end);
   if (*end != '\0' || !(seconds > 0)) {
     std::fprintf(stderr, "echo_load: SECONDS must be a positive number\n");
     return 2;
   }
-  return run(addr, n, size, seconds);
+  return run(addr, n, size, {.seconds = seconds});
 }

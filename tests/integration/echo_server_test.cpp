@@ -326,6 +326,33 @@ TEST_P(EchoServer, ClosesIdleConnectionsAndEnforcesMaxConnections) {
   EXPECT_EQ(server.stop(SIGTERM), 0);
 }
 
+TEST_P(EchoServer, KeepsAConnectionThatStaysActivePastTheIdleTimeoutThenClosesIt) {
+  echo_server server({"--workers", "1", "--mode", GetParam(), "--idle-timeout", "1"});
+  ASSERT_NE(server.port(), 0);
+  int fd = connect_blocking(server.port());
+  ASSERT_GE(fd, 0);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  // One byte every 250 ms for 2.5 s: each idle check finds recent traffic and looks again
+  // later, so every echo arrives although the connection is older than the timeout.
+  const auto start = std::chrono::steady_clock::now();
+  int echoed = 0;
+  for (char c = 'a'; std::chrono::steady_clock::now() - start < 2500ms; ++c) {
+    char back = 0;
+    ASSERT_EQ(::send(fd, &c, 1, MSG_NOSIGNAL), 1);
+    ASSERT_EQ(::recv(fd, &back, 1, 0), 1) << "closed after " << echoed << " echoes";
+    EXPECT_EQ(back, c);
+    ++echoed;
+    std::this_thread::sleep_for(250ms);
+  }
+  EXPECT_GE(echoed, 5);
+  // Then silence: the idle timeout closes it.
+  char buf[4];
+  EXPECT_EQ(::recv(fd, buf, sizeof(buf), 0), 0);
+  ::close(fd);
+  EXPECT_EQ(server.stop(SIGTERM), 0);
+}
+
 TEST(EchoCommand, RejectsBadOptionsWithAMessage) {
   const std::string bin = eddy_binary();
   EXPECT_NE(std::system((bin + " echo --mode sideways >/dev/null 2>&1").c_str()), 0);

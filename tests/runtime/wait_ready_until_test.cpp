@@ -5,13 +5,13 @@
 
 #include <gtest/gtest.h>
 
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 
 #include "eddy/runtime/sleep.hpp"
 #include "eddy/runtime/spawn.hpp"
+#include "support/socket_pair.hpp"
 #include "support/test_loop.hpp"
 
 using namespace eddy;
@@ -19,14 +19,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct socket_pair {
-  int fd[2] = {-1, -1};
-  socket_pair() { EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, fd), 0); }
-  ~socket_pair() {
-    ::close(fd[0]);
-    ::close(fd[1]);
-  }
-};
+using test::socket_pair;
 
 time_point in(duration d) { return detail::this_loop().now() + d; }
 

@@ -17,13 +17,6 @@ namespace eddy {
 namespace {
 std::error_code not_connected() noexcept { return make_error_code(errc::not_connected); }
 
-// Stream operations on a closed stream run against this registration with fd -1: the system
-// call fails with EBADF at once, so nothing ever parks on it.
-io_registration& closed_registration() noexcept {
-  thread_local io_registration r;
-  return r;
-}
-
 task<result<void>> wait_connected(io_registration& reg) {
   co_return co_await wait_ready(reg, io_direction::write);
 }
@@ -119,7 +112,12 @@ tcp_stream& tcp_stream::operator=(tcp_stream&& o) noexcept {
 
 tcp_stream::~tcp_stream() { close(); }
 
-io_registration& tcp_stream::reg() noexcept { return impl_ ? impl_->reg : closed_registration(); }
+// Stream operations on a closed stream run against this registration with fd -1: the system
+// call fails at once, so nothing ever parks on it.
+io_registration& tcp_stream::closed_registration() noexcept {
+  thread_local io_registration r;
+  return r;
+}
 
 result<tcp_stream> tcp_stream::adopt(unique_fd fd, event_loop& loop) {
   if (!fd) return std::make_error_code(std::errc::bad_file_descriptor);

@@ -183,7 +183,8 @@ class tcp_stream {
   };
   // Operations on a closed stream fail with not_connected: a dummy registration with fd -1
   // makes every syscall fail with EBADF, which we map in the .cpp for the non-awaiting calls.
-  io_registration& reg() noexcept;
+  io_registration& reg() noexcept { return impl_ ? impl_->reg : closed_registration(); }
+  static io_registration& closed_registration() noexcept;
   int fd_of() const noexcept { return impl_ ? impl_->fd.get() : -1; }
   std::unique_ptr<impl> impl_;
 };

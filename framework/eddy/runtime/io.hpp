@@ -141,19 +141,66 @@ auto io_operation(io_registration& reg, io_direction dir, Op op) {
   return detail::io_operation<R, Op>(reg, dir, std::move(op));
 }
 
+namespace detail {
+
+/// The awaiter of `wait_ready`: parks at once (there is no operation to try) and completes on
+/// the next readiness report, without the result bookkeeping of `io_operation`.
+class [[nodiscard]] ready_awaiter : io_waiter, cancel_hook {
+ public:
+  ready_awaiter(io_registration& reg, io_direction dir) noexcept : reg_(&reg), dir_(dir) {}
+  ready_awaiter(const ready_awaiter&) = delete;
+  ~ready_awaiter() { unpark(); }
+
+  bool await_ready() const noexcept { return false; }
+
+  template <class P>
+  bool await_suspend(std::coroutine_handle<P> h) noexcept {
+    if (!arm(token_of(h), &on_cancel)) {
+      cancelled_ = true;
+      return false;
+    }
+    handle = h;
+    on_ready = &ready;
+    slot() = this;
+    return true;
+  }
+
+  result<void> await_resume() const noexcept {
+    if (cancelled_) return errc::operation_canceled;
+    return {};
+  }
+
+ private:
+  io_waiter*& slot() noexcept {
+    return dir_ == io_direction::read ? reg_->state().reader : reg_->state().writer;
+  }
+  void unpark() noexcept {
+    if (slot() == this) slot() = nullptr;
+  }
+  static bool ready(io_waiter* w) noexcept {
+    static_cast<ready_awaiter*>(w)->disarm();
+    return true;  // the loop resumes the waiter
+  }
+  static void on_cancel(cancel_hook* hook) noexcept {
+    auto* self = static_cast<ready_awaiter*>(hook);
+    self->unpark();
+    self->cancelled_ = true;
+    self->reg_->loop()->schedule(self->handle);
+  }
+
+  io_registration* reg_;
+  io_direction dir_;
+  bool cancelled_ = false;
+};
+
+}  // namespace detail
+
 /// Waits for the next readiness report for `reg`'s descriptor: for libraries that do their own
 /// I/O and only need to know when to try again. Edge-triggered: call it after the library's
 /// own read or write hit EAGAIN (readiness that existed before is not reported again).
 /// Completes with `errc::operation_canceled` on cancellation.
-inline auto wait_ready(io_registration& reg, io_direction dir) {
-  struct first_call_blocks {
-    bool first = true;
-    result<void> operator()() noexcept {
-      if (std::exchange(first, false)) return std::error_code(EAGAIN, std::system_category());
-      return {};
-    }
-  };
-  return detail::io_operation<void, first_call_blocks>(reg, dir, first_call_blocks{});
+inline auto wait_ready(io_registration& reg, io_direction dir) noexcept {
+  return detail::ready_awaiter(reg, dir);
 }
 
 namespace detail {

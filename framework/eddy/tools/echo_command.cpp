@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <sys/resource.h>
 
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -41,6 +42,46 @@ struct server_state {
   std::optional<tls_context> tls{};
 };
 
+// Read buffers of streams mode, leased only while bytes are in flight: an idle connection
+// holds none (it waits for readability, not inside a read), which keeps 10,000 idle
+// connections cheap. One pool per worker (its loop thread only), so that a lease is a pop and
+// a push, with no thread_local guard; the pool frees its buffers when the worker ends.
+constexpr std::size_t chunk_size = 16 * 1024;
+class buffer_pool {
+ public:
+  buffer_pool() = default;
+  ~buffer_pool() {
+    for (std::size_t i = 0; i < kept_; ++i) delete[] free_[i];
+  }
+  buffer_pool(const buffer_pool&) = delete;
+  buffer_pool& operator=(const buffer_pool&) = delete;
+  char* take() { return kept_ > 0 ? free_[--kept_] : new char[chunk_size]; }
+  void give(char* b) noexcept {
+    if (kept_ < free_.size()) {
+      free_[kept_++] = b;
+    } else {
+      delete[] b;
+    }
+  }
+
+ private:
+  std::array<char*, 256> free_{};  // the first kept_ hold spare buffers
+  std::size_t kept_ = 0;
+};
+
+class buffer_lease {
+ public:
+  explicit buffer_lease(buffer_pool& pool) : pool_(pool), buf_(pool.take()) {}
+  ~buffer_lease() { pool_.give(buf_); }
+  buffer_lease(const buffer_lease&) = delete;
+  buffer_lease& operator=(const buffer_lease&) = delete;
+  std::span<char> span() noexcept { return {buf_, chunk_size}; }
+
+ private:
+  buffer_pool& pool_;
+  char* buf_;
+};
+
 // Loop-thread state of one worker; `loop` and `done` are read by the main thread.
 struct worker {
   std::thread thread;
@@ -49,66 +90,68 @@ struct worker {
   std::optional<join_handle<void>> acceptor;
   std::optional<join_handle<void>> udp;
   std::list<join_handle<void>> connections;  // streams mode
+  buffer_pool buffers;                        // streams mode, loop thread only
   bool stopping = false;
 };
 
-// Read buffers are leased only while bytes are in flight: an idle connection holds none
-// (it waits for readability, not inside a read), which keeps 10,000 idle connections cheap.
-constexpr std::size_t chunk_size = 16 * 1024;
-class buffer_lease {
+
+// The idle timeout of one streams-mode connection, checked lazily: the connection only
+// records when bytes last moved (a load of the loop's cached time), and one timer per idle
+// period looks at that and either cancels the connection's task or sleeps until the new
+// deadline. No timer is armed or removed per message.
+class idle_watch {
  public:
-  buffer_lease() {
-    auto& pool = free_list();
-    if (pool.empty()) {
-      buf_.reset(new char[chunk_size]);
-    } else {
-      buf_ = std::move(pool.back());
-      pool.pop_back();
-    }
+  idle_watch(std::chrono::seconds limit, join_handle<void>& task)
+      : loop_(*event_loop::current()), limit_(limit), task_(task), last_(loop_.now()) {
+    arm();
   }
-  ~buffer_lease() {
-    auto& pool = free_list();
-    if (pool.size() < 256) pool.push_back(std::move(buf_));
-  }
-  buffer_lease(const buffer_lease&) = delete;
-  buffer_lease& operator=(const buffer_lease&) = delete;
-  std::span<char> span() noexcept { return {buf_.get(), chunk_size}; }
+  ~idle_watch() { timer_.cancel(); }
+  idle_watch(const idle_watch&) = delete;
+  idle_watch& operator=(const idle_watch&) = delete;
+  void touch() noexcept { last_ = loop_.now(); }
 
  private:
-  static std::vector<std::unique_ptr<char[]>>& free_list() {
-    thread_local std::vector<std::unique_ptr<char[]>> pool;
-    return pool;
+  void arm() {
+    timer_ = loop_.call_at(last_ + limit_, [this] {
+      if (loop_.now() - last_ >= limit_) {
+        task_.cancel();  // the parked read or write ends with operation_canceled
+      } else {
+        arm();
+      }
+    });
   }
-  std::unique_ptr<char[]> buf_;
+  event_loop& loop_;
+  std::chrono::seconds limit_;
+  join_handle<void>& task_;
+  time_point last_;
+  callback_handle timer_;
 };
 
-task<result<void>> readable(tcp_stream& s) { co_return co_await s.wait_readable(); }
-
-// Echoes until EOF, an error, the idle timeout or cancellation (shutdown deadline). While the
+// Echoes until EOF, an error, or cancellation (shutdown deadline, idle timeout). While the
 // client does not read, `write` waits and nothing more is read: memory stays at one chunk.
-task<> echo_plain(tcp_stream& s, std::chrono::seconds idle) {
+task<> echo_plain(tcp_stream& s, buffer_pool& pool, idle_watch* idle) {
   for (;;) {
-    {
-      buffer_lease buf;
-      auto n = s.try_read_some(buf.span());
-      if (n) {
-        if (*n == 0) break;
-        // write_some is an awaiter, not a task: a client that keeps the socket busy does not
-        // nest coroutine frames on the stack.
-        for (auto rest = std::span<const char>(buf.span().first(*n)); !rest.empty();) {
-          auto w = co_await s.write_some(rest);
-          if (!w) co_return;
-          rest = rest.subspan(*w);
-        }
-        continue;
-      }
-      if (!detail::is_would_block(n)) co_return;
+    // The last read drained the socket and nothing was reported since: wait without a
+    // buffer (and without leasing one only to be told EAGAIN).
+    if (s.read_would_block()) {
+      if (!co_await s.wait_readable()) co_return;
+      continue;
     }
-    if (idle.count() > 0) {
-      auto ready = co_await move_on_after(idle, readable(s));
-      if (!ready || !*ready) co_return;
-    } else if (!co_await s.wait_readable()) {
+    buffer_lease buf(pool);
+    auto n = s.try_read_some(buf.span());
+    if (!n) {
+      if (detail::is_would_block(n)) continue;  // now marked drained: the next turn waits
       co_return;
+    }
+    if (*n == 0) break;
+    if (idle) idle->touch();
+    // write_some is an awaiter, not a task: a client that keeps the socket busy does not
+    // nest coroutine frames on the stack.
+    for (auto rest = std::span<const char>(buf.span().first(*n)); !rest.empty();) {
+      auto w = co_await s.write_some(rest);
+      if (!w) co_return;
+      rest = rest.subspan(*w);
+      if (idle) idle->touch();
     }
   }
   (void)s.shutdown_write();  // the client half-closed; we have echoed everything
@@ -135,8 +178,11 @@ task<> echo_tls(tcp_stream s, const tls_context& ctx, std::chrono::seconds idle)
 task<> serve_stream(server_state& st, worker& w, tcp_stream s, std::list<join_handle<void>>::iterator self) {
   if (st.tls) {
     co_await echo_tls(std::move(s), *st.tls, st.options.idle_timeout);
+  } else if (st.options.idle_timeout.count() > 0) {
+    idle_watch idle(st.options.idle_timeout, *self);
+    co_await echo_plain(s, w.buffers, &idle);
   } else {
-    co_await echo_plain(s, st.options.idle_timeout);
+    co_await echo_plain(s, w.buffers, nullptr);
   }
   s.close();
   --st.connections;
