@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 
 using namespace eddy::http::detail;
@@ -50,4 +51,19 @@ TEST(ByteScan, LineBreaksAndNulAreFoundAtEveryOffsetOfEveryLength) {
   // A view into a longer string: the bytes past its end are not looked at.
   const std::string text = "value\r\n";
   EXPECT_FALSE(has_line_break_or_nul(std::string_view(text).substr(0, 5)));
+}
+
+TEST(ByteScan, FirstByteBelowFindsTheFirstEvenWithMoreBehindIt) {
+  for (int first = 0; first <= 8; ++first) {
+    char bytes[8];
+    for (int i = 0; i < 8; ++i) bytes[i] = i < first ? 'x' : (i % 2 ? '\n' : '\r');
+    std::uint64_t w;
+    std::memcpy(&w, bytes, 8);
+    EXPECT_EQ(first_byte_below(w, 14), static_cast<unsigned>(first));
+  }
+  // Bytes at 128 and above are not below 14, and a borrow from them does not flag others.
+  const char high[8] = {'\xff', '\x80', '\x0e', '\x0d', 'a', 'b', 'c', 'd'};
+  std::uint64_t w;
+  std::memcpy(&w, high, 8);
+  EXPECT_EQ(first_byte_below(w, 14), 3u);
 }

@@ -322,3 +322,31 @@ TEST(Parser, RejectsAStatusCodeThatIsNotThreeDigits) {
     });
   }
 }
+
+TEST(Parser, ARebasedPartialHeadKeepsItsFieldsAndLimits) {
+  // Two requests in one buffer, the second cut in its fields; the first's bytes are dropped
+  // and the rest moved to the front, as the server does before reading on.
+  const std::string first = "GET /a HTTP/1.1\r\nHost: h\r\n\r\n";
+  const std::string second = "GET /second HTTP/1.1\r\nHost: h\r\nX-Long: 0123456789\r\n\r\n";
+  for (std::size_t cut = 1; cut < second.size(); ++cut) {
+    parser_limits limits;
+    limits.max_head_bytes = second.size();  // exactly enough: an offset off by one would fail
+    parser p(parser::kind::request, limits);
+    std::string buffer = first + second.substr(0, cut);
+    auto one = p.feed(buffer.data(), 0, buffer.size());
+    ASSERT_EQ(one.what, parser::event::message_end) << cut;
+    auto part = p.feed(buffer.data(), one.consumed, buffer.size());
+    ASSERT_EQ(part.what, parser::event::need_more) << cut;
+    buffer.erase(0, first.size());
+    p.rebase(first.size());
+    const std::size_t from = buffer.size();
+    buffer += second.substr(cut);
+    auto rest = p.feed(buffer.data(), from, buffer.size());
+    ASSERT_EQ(rest.what, parser::event::message_end) << cut << ": " << p.error_reason();
+    EXPECT_EQ(p.head().method_token.in(buffer.data()), "GET") << cut;
+    EXPECT_EQ(p.head().target.in(buffer.data()), "/second") << cut;
+    ASSERT_EQ(p.head().headers.size(), 2u) << cut;
+    EXPECT_EQ(p.head().headers[1].name.in(buffer.data()), "X-Long") << cut;
+    EXPECT_EQ(p.head().headers[1].value.in(buffer.data()), "0123456789") << cut;
+  }
+}

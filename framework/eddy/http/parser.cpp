@@ -252,8 +252,9 @@ struct parser::impl {
     while (at < end) {
       const char* stop = end;
       if (next_piece < s.pieces_.size()) stop = s.base_ + s.pieces_[next_piece].offset;
-      // Line by line with memchr (vectorised) rather than byte by byte: every LF must follow
-      // a CR, and a CR may only stand right before an LF (or at the end, its LF to come).
+      // Eight bytes at a time to the next byte below 14 (the lowest flagged byte of a word is
+      // exact), then that byte: every LF must follow a CR, and a CR may only stand right
+      // before an LF (or at the end, its LF to come).
       while (at < stop) {
         if (s.after_cr_) {
           if (*at != '\n') return false;
@@ -261,18 +262,26 @@ struct parser::impl {
           ++at;
           continue;
         }
-        const auto left = static_cast<std::size_t>(stop - at);
-        const char* lf = static_cast<const char*>(std::memchr(at, '\n', left));
-        const char* line_end = lf ? lf : stop;
-        const char* cr = static_cast<const char*>(std::memchr(at, '\r', static_cast<std::size_t>(line_end - at)));
-        if (lf) {
-          if (lf == at || cr != lf - 1) return false;  // a bare LF, or a CR inside the line
-          at = lf + 1;
-        } else {
-          if (cr && cr != stop - 1) return false;  // a CR not followed by LF
-          s.after_cr_ = cr != nullptr;
-          at = stop;
+        if (stop - at >= 8) {
+          std::uint64_t w;
+          std::memcpy(&w, at, 8);
+          const unsigned first = detail::first_byte_below(w, 14);
+          at += first;
+          if (first == 8) continue;
         }
+        const char c = *at;
+        if (c == '\n') return false;  // not after a CR
+        if (c == '\r') {
+          if (at + 1 == stop) {
+            s.after_cr_ = true;  // its LF is beyond this range
+            at = stop;
+            break;
+          }
+          if (at[1] != '\n') return false;
+          at += 2;
+          continue;
+        }
+        ++at;
       }
       if (next_piece < s.pieces_.size()) {
         at = stop + s.pieces_[next_piece].length;
@@ -410,6 +419,22 @@ parser::step parser::feed(const char* base, std::size_t from, std::size_t to) {
     }
   }
   return {event::error, consumed};
+}
+
+void parser::rebase(std::size_t delta) noexcept {
+  pieces_.clear();  // consumed by the caller after each feed
+  if (idle_ || delta == 0) return;
+  auto follow = [delta](buffer_span& b) {
+    if (b.offset >= delta) b.offset -= static_cast<std::uint32_t>(delta);
+  };
+  if (head_started_) head_start_ -= delta;
+  follow(head_.method_token);
+  follow(head_.target);
+  follow(head_.reason);
+  for (header_span& h : head_.headers) {
+    follow(h.name);
+    follow(h.value);
+  }
 }
 
 parser::step parser::finish() {

@@ -126,6 +126,10 @@ class parser {
   /// skipped. Set between messages.
   void skip_header_fields(bool v) noexcept { skip_fields_ = v; }
 
+  /// The caller moved the buffer's bytes from offset `delta` on to its start (dropping
+  /// consumed ones before a partial message): the spans of the message in progress follow.
+  void rebase(std::size_t delta) noexcept;
+
   const message_head& head() const noexcept { return head_; }
   /// Body bytes consumed by the last `feed` call, in order.
   std::span<const buffer_span> body_pieces() const noexcept { return pieces_; }
