@@ -187,6 +187,7 @@ void write_stream_head(std::string& out, const response_stream& s, bool keep_ali
 }
 
 std::string_view origin_form(std::string_view target) noexcept {
+  if (!target.empty() && target.front() == '/') return target;  // the origin form already
   for (std::string_view scheme : {std::string_view("http://"), std::string_view("https://")}) {
     if (target.size() > scheme.size() && iequals(target.substr(0, scheme.size()), scheme)) {
       auto slash = target.find_first_of("/?", scheme.size());
