@@ -21,7 +21,7 @@ peers=${PEERS:-"reference webapp nginx beast go aiohttp"}
 build=$root/build/bench
 python=/usr/bin/python3
 
-flock /tmp/eddy-build.lock cmake --preset bench -DEDDY_BUILD_TESTS=OFF >/dev/null
+flock /tmp/eddy-build.lock cmake --preset bench -DEDDY_BUILD_TESTS=OFF -DEDDY_BUILD_EXAMPLES=ON >/dev/null
 flock /tmp/eddy-build.lock cmake --build --preset bench --target webapp http_bench
 
 work=$(mktemp -d /tmp/eddy-http-bench.XXXXXX)
