@@ -65,7 +65,8 @@ inline bool would_block(int err) noexcept { return err == EAGAIN || err == EWOUL
 
 template <class R>
 bool is_would_block(const result<R>& r) noexcept {
-  return !r && r.error().category() == std::system_category() && would_block(r.error().value());
+  // By address, as error_category's operator== compares (no member call on the category).
+  return !r && &r.error().category() == &std::system_category() && would_block(r.error().value());
 }
 
 /// The speculative I/O awaiter: tries the operation in `await_ready`; only if it would block

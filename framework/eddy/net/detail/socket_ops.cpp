@@ -281,14 +281,21 @@ result<void> set_nonblocking(int fd) noexcept {
   return {};
 }
 
+// Categories are singletons, compared by address (what error_category's operator== does).
+// Without the member call, UBSan's vptr check stays out of it: with every descriptor in use
+// (EMFILE, exactly when these run) that check cannot probe memory and reports a false error.
+namespace {
+bool is_system_error(const std::error_code& ec) noexcept { return &ec.category() == &std::system_category(); }
+}  // namespace
+
 bool is_resource_exhaustion(const std::error_code& ec) noexcept {
-  if (ec.category() != std::system_category()) return false;
+  if (!is_system_error(ec)) return false;
   const int e = ec.value();
   return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
 }
 
 bool is_transient_accept_error(const std::error_code& ec) noexcept {
-  if (ec.category() != std::system_category()) return false;
+  if (!is_system_error(ec)) return false;
   const int e = ec.value();
   // Linux passes pending network errors of the new connection to accept(2) (accept(2) NOTES).
   return e == ECONNABORTED || e == EPROTO || e == ENETDOWN || e == ENOPROTOOPT ||
