@@ -117,6 +117,9 @@ TEST(Parser, PipelinedRequestsWithBodiesComeOutInOrder) {
     EXPECT_EQ(o.messages[0].body, "hello");
     EXPECT_EQ(o.messages[1].body, "abcde");
     EXPECT_TRUE(o.messages[1].chunked);
+    // Trailer fields are checked but not recorded among the head's fields.
+    ASSERT_EQ(o.messages[1].headers.size(), 2u);
+    EXPECT_EQ(o.messages[1].headers[1].first, "Transfer-Encoding");
     EXPECT_EQ(o.messages[2].target, "/c");
     EXPECT_EQ(o.messages[2].version_minor, 0);
     EXPECT_FALSE(o.messages[2].keep_alive);  // HTTP/1.0 without keep-alive

@@ -47,6 +47,11 @@ struct parser::impl {
   parser* owner;
   enum class pause { none, head, message_end } paused = pause::none;
   bool field_open = false;
+  // The head is complete: fields from here on are a chunked body's trailers. llhttp still
+  // checks their syntax, but they are not recorded: the server drops a body's bytes from its
+  // buffer as it copies them out, so spans into the trailers would not stay valid (found by
+  // fuzzing: a trailer split across reads made a span of 4 GiB), and nothing reads them.
+  bool in_trailers = false;
   // A Transfer-Encoding field named a coding other than chunked (gzip, ...): the framing may
   // still be valid, but the body cannot be decoded (501, RFC 9112 6.1).
   bool foreign_coding = false;
@@ -99,6 +104,7 @@ struct parser::impl {
     s.idle_ = false;
     me(p).field_open = false;
     me(p).foreign_coding = false;
+    me(p).in_trailers = false;
     return 0;
   }
   static int on_method(llhttp_t* p, const char* at, std::size_t len) {
@@ -117,6 +123,7 @@ struct parser::impl {
   }
   static int on_header_field(llhttp_t* p, const char* at, std::size_t len) {
     parser& s = self(p);
+    if (me(p).in_trailers) return 0;
     if (s.skip_fields_) return within_head_limit(s, at, len) ? 0 : head_too_large(s);
     impl& i = me(p);
     if (!i.field_open) {
@@ -130,6 +137,7 @@ struct parser::impl {
   }
   static int on_header_value(llhttp_t* p, const char* at, std::size_t len) {
     parser& s = self(p);
+    if (me(p).in_trailers) return 0;
     if (s.skip_fields_) return within_head_limit(s, at, len) ? 0 : head_too_large(s);
     return track(s, at, len, s.head_.headers.back().value, true) ? 0 : head_too_large(s);
   }
@@ -138,7 +146,7 @@ struct parser::impl {
     // The next on_header_field starts a new field (llhttp reports every value's end, empty
     // ones too: one callback less per field than on_header_field_complete).
     me(p).field_open = false;
-    if (s.skip_fields_) return 0;
+    if (s.skip_fields_ || me(p).in_trailers) return 0;
     header_span& h = s.head_.headers.back();
     // Optional whitespace after the value is not part of it (RFC 9110 5.5).
     while (h.value.length > 0) {
@@ -182,6 +190,7 @@ struct parser::impl {
   static int on_headers_complete(llhttp_t* p) {
     parser& s = self(p);
     message_head& h = s.head_;
+    me(p).in_trailers = true;
     h.version_major = llhttp_get_http_major(p);
     h.version_minor = llhttp_get_http_minor(p);
     h.keep_alive = llhttp_should_keep_alive(p) != 0;
