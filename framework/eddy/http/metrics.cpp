@@ -50,10 +50,7 @@ void metrics::set_routes(const router& r) {
   for (std::size_t i = 0; i < r.route_count(); ++i) {
     const std::string& p = r.pattern(i);
     routes_.names.push_back(p);
-    routes_.by_address.emplace_back(p.data(), static_cast<std::uint32_t>(i));
   }
-  std::sort(routes_.by_address.begin(), routes_.by_address.end(),
-            [](const auto& a, const auto& b) { return std::less<>{}(a.first, b.first); });
 }
 
 detail::metrics_shard& metrics::acquire() {

@@ -117,7 +117,7 @@ class response {
   // Literal content types (the common case) are referenced, not copied: a response for the
   // plaintext path allocates nothing beyond a body that does not fit the small-string buffer.
   // Built in the caller's return slot (a named result: no move of the response).
-  static response with_body(int status, std::string body, const char* literal_type) {
+  static response with_body(int status, std::string&& body, const char* literal_type) {
     response r(status);
     r.body_ = std::move(body);
     r.static_type_ = literal_type;

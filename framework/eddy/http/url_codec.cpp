@@ -50,29 +50,30 @@ void percent_encode(std::string_view in, std::string& out, bool keep_slash) {
   }
 }
 
-bool normalize_path(std::string_view raw, std::string& out) {
-  out.clear();
+bool is_normal_path(std::string_view raw) noexcept {
   if (raw.empty() || raw[0] != '/') return false;
   // Most paths have nothing to decode or resolve: no escape, no dot segment, no backslash
   // (and no raw NUL, which the decoder would refuse: found by fuzzing). Eight bytes at a time
   // first: '%', '.' and NUL are below '/', and a path of letters, digits and slashes (most
   // of them) has no byte below '/' and no backslash at all.
-  bool plain = !detail::any_word(raw, 'a', [](std::uint64_t w) {
-    return detail::any_byte_below(w, '/') || detail::any_byte_is(w, '\\');
-  });
-  if (!plain) {
-    // A byte that may matter: only escapes, backslashes, NULs and dot segments do.
-    plain = true;
-    char previous = '/';
-    for (const char c : raw) {
-      if (c == '%' || c == '\\' || c == '\0' || (c == '.' && previous == '/')) {
-        plain = false;
-        break;
-      }
-      previous = c;
-    }
+  if (!detail::any_word(raw, 'a', [](std::uint64_t w) {
+        return detail::any_byte_below(w, '/') || detail::any_byte_is(w, '\\');
+      })) {
+    return true;
   }
-  if (plain) {
+  // A byte that may matter: only escapes, backslashes, NULs and dot segments do.
+  char previous = '/';
+  for (const char c : raw) {
+    if (c == '%' || c == '\\' || c == '\0' || (c == '.' && previous == '/')) return false;
+    previous = c;
+  }
+  return true;
+}
+
+bool normalize_path(std::string_view raw, std::string& out) {
+  out.clear();
+  if (raw.empty() || raw[0] != '/') return false;
+  if (is_normal_path(raw)) {
     out.assign(raw);
     return true;
   }

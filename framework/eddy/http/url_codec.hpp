@@ -21,6 +21,10 @@ void percent_encode(std::string_view in, std::string& out, bool keep_slash = fal
 /// path not starting with '/'.
 bool normalize_path(std::string_view raw, std::string& out);
 
+/// True if `normalize_path` would give `raw` back unchanged: it starts with '/' and has no
+/// escape, backslash, NUL or dot segment (most paths). Lets a caller use `raw` in place.
+bool is_normal_path(std::string_view raw) noexcept;
+
 /// Calls `fn(key, value)` for each `key=value` pair of a query string or form body (both
 /// still encoded; split on '&'). Stops early if `fn` returns false.
 template <class F>

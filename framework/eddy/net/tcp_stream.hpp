@@ -136,6 +136,9 @@ class tcp_stream {
   result<std::size_t> try_read_some(std::span<char> buf) noexcept {
     return detail::stream_recv(reg().state(), fd_of(), buf);
   }
+  /// Writes without waiting: how many bytes of `buf` the socket took now (at least one), or
+  /// EAGAIN when its buffer is full (then `write_some` waits). Errors as `write_some`.
+  result<std::size_t> try_write_some(std::span<const char> buf) noexcept { return detail::sock_send(fd_of(), buf); }
   /// True when the last read drained the socket and the loop has reported nothing readable
   /// since, so a read now would only say EAGAIN (callers can go straight to
   /// `wait_readable`). Never true after the peer closed its side.

@@ -188,18 +188,8 @@ class connection final : read_buffer, body_source {
     }
     for (;;) {
       if (reported) {
-        // A request is most likely there: read it into a pooled buffer in one system call
-        // (through the probe it would take two whenever it is longer than the probe).
-        acquire_buffer();
-        ensure_room();
-        auto r = stream_.try_read_some(std::span<char>(buf_.get() + len_, cap_ - len_));
-        if (r) {
-          if (*r == 0) co_return false;
-          len_ += *r;
-          co_return true;
-        }
-        if (!eddy::detail::is_would_block(r)) co_return false;
-        release_buffer();  // a spurious report: wait without the buffer
+        const int r = read_reported();
+        if (r != 0) co_return r > 0;
       } else {
         auto r = stream_.try_read_some(std::span<char>(probe, sizeof probe));
         if (r) {
@@ -216,6 +206,24 @@ class connection final : read_buffer, body_source {
       if (!ready) co_return false;
       reported = true;
     }
+  }
+
+  // The loop reported the idle socket readable: a request is most likely there, read into a
+  // pooled buffer in one system call (through the probe it would take two whenever it is
+  // longer than the probe). 1: bytes arrived, 0: a spurious report (the buffer is given back),
+  // -1: end of stream or error.
+  int read_reported() {
+    acquire_buffer();
+    ensure_room();
+    auto r = stream_.try_read_some(std::span<char>(buf_.get() + len_, cap_ - len_));
+    if (r) {
+      if (*r == 0) return -1;
+      len_ += *r;
+      return 1;
+    }
+    if (!eddy::detail::is_would_block(r)) return -1;
+    release_buffer();
+    return 0;
   }
 
   // A connection that is idle among many: reads what is already there (into a pooled buffer,
@@ -264,14 +272,32 @@ class connection final : read_buffer, body_source {
     msg_start_ = 0;
   }
 
-  // Reads more bytes; false at EOF or on error.
-  task<bool> fill() {
+  // Reads more bytes: `co_await` it, then `took` the result (false at EOF or on error). An
+  // awaiter where the stream's read is one (sockets), not a coroutine frame per read.
+  auto read_more() {
     acquire_buffer();
     ensure_room();
-    auto n = co_await stream_.read_some(std::span<char>(buf_.get() + len_, cap_ - len_));
-    if (!n || *n == 0) co_return false;
+    return stream_.read_some(std::span<char>(buf_.get() + len_, cap_ - len_));
+  }
+  bool took(const result<std::size_t>& n) noexcept {
+    if (!n || *n == 0) return false;
     len_ += *n;
-    co_return true;
+    return true;
+  }
+
+  // The output written without waiting, as it usually is (the socket buffer has room), and
+  // without arming the write timeout, which matters only when a write has to wait. True if
+  // all of it went out; otherwise what is left is for `flush`.
+  bool write_now() {
+    if constexpr (requires(std::span<const char> b) { stream_.try_write_some(b); }) {
+      auto n = stream_.try_write_some(std::span<const char>(out_.data(), out_.size()));
+      if (n && *n == out_.size()) {
+        out_.clear();
+        return true;
+      }
+      if (n) out_.erase(0, *n);
+    }
+    return false;
   }
 
   task<bool> flush() {
@@ -396,8 +422,8 @@ class connection final : read_buffer, body_source {
       }
       // Nothing complete is buffered: answer what was pipelined, in one write, then read.
       if (!out_.empty()) {
-        if (!co_await flush()) co_return false;
-        head_clock = false;  // the flush armed the write timeout: re-arm below
+        if (!write_now() && !co_await flush()) co_return false;
+        head_clock = false;  // a flush armed the write timeout: re-arm below
       }
       compact();
       if (server_.draining && parser_.idle() && len_ == 0) co_return false;
@@ -426,14 +452,34 @@ class connection final : read_buffer, body_source {
             const int r = read_or_park();
             if (r == 0) co_return true;
             got = r > 0;
+          } else if (idle && stream_.read_would_block()) {
+            // After a response the last read has drained the socket: wait for the loop's
+            // report here, without a buffer and without `wait_idle`'s frame.
+            release_buffer();
+            auto ready = co_await stream_.wait_readable();
+            got = false;
+            if (ready) {
+              const int r = read_reported();
+              if (r > 0) {
+                got = true;
+              } else if (r == 0) {
+                got = co_await wait_idle();
+              }
+            }
+          } else if (idle) {
+            got = co_await wait_idle();
           } else {
-            got = idle ? co_await wait_idle() : co_await fill();
+            got = took(co_await read_more());
           }
         } else {
-          got = idle ? co_await wait_idle() : co_await fill();
+          if (idle) {
+            got = co_await wait_idle();
+          } else {
+            got = took(co_await read_more());
+          }
         }
       } else {
-        got = co_await fill();
+        got = took(co_await read_more());
       }
       if (idle_flag_) *idle_flag_ = false;
       if (!got) {

@@ -18,17 +18,24 @@ task<bool> connection<S>::respond(bool streaming_body) {
   std::string_view query = raw_path.size() < target.size() ? target.substr(raw_path.size() + 1) : std::string_view{};
   bool keep = head.keep_alive && !server_.draining;
   const bool http10 = head.version_minor == 0;
-  if (raw_path.size() > path_.capacity()) spare_strings::take(path_);  // handed in when parked
-  if (!normalize_path(raw_path, path_)) {
-    // Absolute-form and asterisk-form targets, bad escapes, encoded NULs or slashes.
-    if (raw_path == "*" && head.method == method::options) {
-      response r(204);
-      r.headers().add("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
-      write_head(out_, r, 0, keep, server_.options.server_name, http10);
-      co_return keep;
+  // Most paths need no decoding and are used where they are in the buffer, which does not
+  // move while a buffered body's handler runs (a streamed body's reads may move it: its
+  // path is copied, as the others are).
+  std::string_view path = raw_path;
+  if (streaming_body || !is_normal_path(raw_path)) {
+    if (raw_path.size() > path_.capacity()) spare_strings::take(path_);  // handed in when parked
+    if (!normalize_path(raw_path, path_)) {
+      // Absolute-form and asterisk-form targets, bad escapes, encoded NULs or slashes.
+      if (raw_path == "*" && head.method == method::options) {
+        response r(204);
+        r.headers().add("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+        write_head(out_, r, 0, keep, server_.options.server_name, http10);
+        co_return keep;
+      }
+      error_response(400, "malformed request target");
+      co_return false;
     }
-    error_response(400, "malformed request target");
-    co_return false;
+    path = path_;
   }
   // The handler's own cancellation: the connection's (shutdown, timeouts) and the client
   // going away while the handler waits (`watch_peer`).
@@ -37,9 +44,13 @@ task<bool> connection<S>::respond(bool streaming_body) {
   handler_cancel_ = &handler_cancel;
   peer_gone_ = false;
   request req;
-  request_access::bind(req, head, buf_.get(), path_, query, body_, remote_, handler_cancel.token());
-  const request_origin origin = server_.proxies.resolve(req, remote_, server_.scheme);
-  request_access::set_origin(req, origin.remote, origin.scheme);
+  request_access::bind(req, head, buf_.get(), path, query, body_, remote_, handler_cancel.token());
+  if (server_.proxies.empty()) {
+    request_access::set_origin(req, remote_, server_.scheme);
+  } else {
+    const request_origin origin = server_.proxies.resolve(req, remote_, server_.scheme);
+    request_access::set_origin(req, origin.remote, origin.scheme);
+  }
   request_probe probe(server_.metrics);
   if (streaming_body) request_access::set_body_source(req, *this);
   current_ = &req;

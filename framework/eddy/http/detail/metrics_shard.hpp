@@ -17,19 +17,16 @@
 
 namespace eddy::http::detail {
 
-/// The app's routes as metric labels: route patterns found by the address of the router's
-/// pattern string (what `request::route_pattern()` views), so that a lookup neither hashes
-/// nor allocates. Index `size()` stands for "no route matched". Immutable once built.
+/// The app's routes as metric labels, by route id (what `router::add` returned, and
+/// `route_match::route`): a lookup is an index. Index `size()` stands for "no route
+/// matched". Immutable once built.
 struct metric_routes {
-  std::vector<std::string> names;                         // by index
-  std::vector<std::pair<const char*, std::uint32_t>> by_address;  // sorted by address
+  std::vector<std::string> names;  // by route id
 
   std::uint32_t unmatched() const noexcept { return static_cast<std::uint32_t>(names.size()); }
-  std::uint32_t index(std::string_view pattern) const noexcept {
-    auto it = std::lower_bound(by_address.begin(), by_address.end(), pattern.data(),
-                               [](const auto& e, const char* p) { return std::less<>{}(e.first, p); });
-    if (pattern.empty() || it == by_address.end() || it->first != pattern.data()) return unmatched();
-    return it->second;
+  /// The label index of a route id; `unmatched()` for an id out of range (no route).
+  std::uint32_t index(std::size_t route) const noexcept {
+    return route < names.size() ? static_cast<std::uint32_t>(route) : unmatched();
   }
 };
 
@@ -64,12 +61,11 @@ class metrics_shard {
 
   /// A request's handler is about to run.
   void request_started() noexcept { add(in_flight_, 1); }
-  /// The request answered with `status` after `elapsed`; `route_pattern` is
-  /// `request::route_pattern()` (empty when no route matched).
-  void request_finished(std::string_view route_pattern, method m, int status,
-                        std::chrono::nanoseconds elapsed) noexcept {
+  /// The request answered with `status` after `elapsed`; `route_id` is the matched route's
+  /// id (`route_match::route`), or anything out of range when no route matched.
+  void request_finished(std::size_t route_id, method m, int status, std::chrono::nanoseconds elapsed) noexcept {
     add(in_flight_, -1);
-    const std::uint32_t route = routes_->index(route_pattern);
+    const std::uint32_t route = routes_->index(route_id);
     count_series(pack(route, m, status));
     latency& l = latency_[route];
     const auto ns = static_cast<std::uint64_t>(std::max<std::int64_t>(0, elapsed.count()));

@@ -51,6 +51,10 @@ struct request_access {
     r.match_ = m;
     r.route_pattern_ = pattern;
   }
+  /// The matched route's id; `SIZE_MAX` when no route matched.
+  static std::size_t route_id(const request& r) noexcept {
+    return r.match_ && r.match_->result == route_match::kind::found ? r.match_->route : SIZE_MAX;
+  }
   static void set_origin(request& r, std::string_view remote, std::string_view scheme) {
     r.remote_ = remote;
     r.scheme_ = scheme;

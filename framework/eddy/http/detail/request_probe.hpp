@@ -5,6 +5,7 @@
 
 #include "eddy/runtime/event_loop.hpp"
 #include "eddy/http/detail/metrics_shard.hpp"
+#include "eddy/http/detail/request_access.hpp"
 #include "eddy/http/request.hpp"
 
 namespace eddy::http::detail {
@@ -32,7 +33,7 @@ class request_probe {
   /// The response is ready: `status` is what the client gets.
   void finished(const request& req, int status) noexcept {
     if (!shard_) return;
-    shard_->request_finished(req.route_pattern(), req.method(), status, eddy::detail::this_loop().now() - started_);
+    shard_->request_finished(request_access::route_id(req), req.method(), status, eddy::detail::this_loop().now() - started_);
     shard_ = nullptr;
   }
 
