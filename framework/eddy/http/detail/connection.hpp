@@ -344,6 +344,9 @@ class connection final : read_buffer, body_source {
     // trickling one byte at a time must not keep it from firing (slowloris).
     bool head_clock = false;
     std::size_t turns = 0;
+    serve_token_ = co_await this_task::token();
+    // The request being answered (see `exchange`).
+    std::optional<exchange> ongoing;
     for (;;) {
       // While input is always there, every await below completes at once, and where the
       // compiler does not turn symmetric transfer into a tail call (-O0, sanitizers) each
@@ -388,12 +391,15 @@ class connection final : read_buffer, body_source {
             sent_continue = true;
           }
           continue;
-        case parser::event::message_end:
+        case parser::event::message_end: {
           if (!in_body) body_.clear();
           in_body = false;
           sent_continue = false;
-          keep = co_await respond();
+          exchange& x = ongoing.emplace(server_.metrics);
+          if (!respond_start(x, false, keep)) keep = co_await respond_finish(x);
+          ongoing.reset();
           break;
+        }
         case parser::event::need_more:
           break;
       }
@@ -506,9 +512,48 @@ class connection final : read_buffer, body_source {
   task<body_piece> pull() override;
 
   // ---- answering a request: connection_respond.hpp ----
-  // Runs the handler for the parsed request and serializes its response into out_. Returns
-  // whether the connection stays open.
-  task<bool> respond(bool streaming_body = false);
+  // What stream factory needs to open the response stream of the request in flight.
+  struct stream_context {
+    std::optional<response_stream>* slot;
+    bool head_only;
+    bool keep;
+    bool http10;
+  };
+  // One request in flight: what its handler sees and what answering it needs. It lives in
+  // the frame of `serve` (or of `respond`), so that a handler that finishes without waiting
+  // is answered without a coroutine frame of its own.
+  struct exchange {
+    explicit exchange(metrics_shard* metrics) noexcept : probe(metrics) {}
+    exchange(const exchange&) = delete;
+    exchange& operator=(const exchange&) = delete;
+    ~exchange() {
+      if (current) *current = nullptr;
+    }
+    linked_cancel_source handler_cancel;
+    request req;
+    request_probe probe;
+    // The route's parameters live here while the request is in flight.
+    route_match match;
+    std::optional<response_stream> streamed;
+    stream_context stream_ctx{};
+    std::optional<guarded_run<response>> run;
+    std::exception_ptr failure;
+    response* answer = nullptr;
+    request** current = nullptr;  // cleared at the end: the connection's `current_`
+    bool keep = false;
+    bool http10 = false;
+    bool head_only = false;
+    bool streaming_body = false;
+  };
+  // Runs the handler for the parsed request and serializes its response into out_. True when
+  // that is done (`keep`: whether the connection stays open), false when the rest is to be
+  // awaited with `respond_finish(x)`.
+  bool respond_start(exchange& x, bool streaming_body, bool& keep);
+  task<bool> respond_finish(exchange& x);
+  // The response serialized: 1 or 0 (keep the connection or not); -1 for a stream or a file.
+  int respond_tail(exchange& x);
+  // Both, in a frame of their own (streamed request bodies).
+  task<bool> respond(bool streaming_body);
   // Sends a file body: sendfile(2) where the stream is a plain socket, else read and written
   // in pieces. False if the peer went away or the file ended early (the response is then
   // cut short, and the connection must close).
@@ -558,14 +603,10 @@ class connection final : read_buffer, body_source {
   // When the keep-alive time of an idle connection ends, and whether it is parked.
   time_point keep_alive_until_{};
   bool parked_ = false;
-  // What opening a response stream needs, in the frame of the request in flight.
-  struct stream_context {
-    std::optional<response_stream>* slot;
-    bool head_only;
-    bool keep;
-    bool http10;
-  };
+  // What opening a response stream needs, in the exchange of the request in flight.
   stream_context* stream_ctx_ = nullptr;
+  // `serve`'s cancellation (shutdown, timeouts), which every handler's own token follows.
+  cancel_token serve_token_;
   unique_function<response_stream&(int, std::string_view)> stream_factory_;
 };
 

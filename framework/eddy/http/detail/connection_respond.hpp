@@ -8,16 +8,20 @@
 
 namespace eddy::http::detail {
 
-// Runs the handler for the parsed request and serializes its response into out_. Returns
-// whether the connection stays open.
+// Runs the handler for the parsed request and serializes its response into out_, in the
+// caller's `x`. Returns true when that is all done (`keep` then says whether the connection
+// stays open): the request was refused, or the handler finished without waiting and answered
+// with a body in memory, which is the common case, answered without a coroutine frame. False
+// when the rest must be awaited with `respond_finish(x)`.
 template <byte_stream S>
-task<bool> connection<S>::respond(bool streaming_body) {
+bool connection<S>::respond_start(exchange& x, bool streaming_body, bool& keep) {
   const message_head& head = parser_.head();
   std::string_view target = origin_form(head.target.in(buf_.get()));
   std::string_view raw_path = target.substr(0, target.find('?'));
   std::string_view query = raw_path.size() < target.size() ? target.substr(raw_path.size() + 1) : std::string_view{};
-  bool keep = head.keep_alive && !server_.draining;
-  const bool http10 = head.version_minor == 0;
+  x.keep = head.keep_alive && !server_.draining;
+  x.http10 = head.version_minor == 0;
+  x.streaming_body = streaming_body;
   // Most paths need no decoding and are used where they are in the buffer, which does not
   // move while a buffered body's handler runs (a streamed body's reads may move it: its
   // path is copied, as the others are).
@@ -29,67 +33,80 @@ task<bool> connection<S>::respond(bool streaming_body) {
       if (raw_path == "*" && head.method == method::options) {
         response r(204);
         r.headers().add("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
-        write_head(out_, r, 0, keep, server_.options.server_name, http10);
-        co_return keep;
+        write_head(out_, r, 0, x.keep, server_.options.server_name, x.http10);
+        keep = x.keep;
+        return true;
       }
       error_response(400, "malformed request target");
-      co_return false;
+      keep = false;
+      return true;
     }
     path = path_;
   }
   // The handler's own cancellation: the connection's (shutdown, timeouts) and the client
   // going away while the handler waits (`watch_peer`).
-  linked_cancel_source handler_cancel;
-  handler_cancel.link(co_await this_task::token());
-  handler_cancel_ = &handler_cancel;
+  x.handler_cancel.link(serve_token_);
+  handler_cancel_ = &x.handler_cancel;
   peer_gone_ = false;
-  request req;
-  request_access::bind(req, head, buf_.get(), path, query, body_, remote_, handler_cancel.token());
+  request& req = x.req;
+  request_access::bind(req, head, buf_.get(), path, query, body_, remote_, x.handler_cancel.token());
   if (server_.proxies.empty()) {
     request_access::set_origin(req, remote_, server_.scheme);
   } else {
     const request_origin origin = server_.proxies.resolve(req, remote_, server_.scheme);
     request_access::set_origin(req, origin.remote, origin.scheme);
   }
-  request_probe probe(server_.metrics);
   if (streaming_body) request_access::set_body_source(req, *this);
   current_ = &req;
-  struct forget {
-    request** p;
-    ~forget() { *p = nullptr; }
-  } forget_current{&current_};
-  const bool head_only = head.method == method::head;
-  std::optional<response_stream> streamed;
+  x.current = &current_;
+  x.head_only = head.method == method::head;
   // What opening a stream needs; the factory (set once, see the constructor) finds it here.
-  stream_context stream_ctx{&streamed, head_only, keep && (!http10 || head_only), http10};
-  stream_ctx_ = &stream_ctx;
+  x.stream_ctx = {&x.streamed, x.head_only, x.keep && (!x.http10 || x.head_only), x.http10};
+  stream_ctx_ = &x.stream_ctx;
   request_access::set_stream_factory(req, &stream_factory_);
   disarm();
-  // The route's parameters live here, in this frame, while the request is in flight.
-  route_match match;
   // The handler's task stays alive until the response is written: its result is used in
   // place, never moved (a response is a few strings and a vector).
-  std::optional<guarded_run<response>> run;
-  response* answer = nullptr;
-  std::exception_ptr failure;
-  const auto on_suspend = streaming_body ? &no_watch : &start_watch;
   try {
-    run.emplace(server_.application->dispatch(req, match), handler_cancel.token(), on_suspend, this);
-    answer = &co_await run->wait();
+    x.run.emplace(server_.application->dispatch(req, x.match), x.handler_cancel.token(),
+                  streaming_body ? &no_watch : &start_watch, this);
+    if (!x.run->start()) return false;  // it waits: `respond_finish` goes on
+    x.answer = &x.run->result();
   } catch (...) {
-    failure = std::current_exception();
+    x.failure = std::current_exception();
+    return false;
   }
-  if (failure) {
+  handler_cancel_ = nullptr;  // no watcher: the handler never waited
+  const int answered = respond_tail(x);
+  if (answered < 0) return false;
+  keep = answered == 1;
+  return true;
+}
+
+// The rest of `respond_start`: waits for the handler, runs the exception handlers if it
+// failed, and answers (a streamed response ended, a file sent). Returns whether the
+// connection stays open.
+template <byte_stream S>
+task<bool> connection<S>::respond_finish(exchange& x) {
+  const auto on_suspend = x.streaming_body ? &no_watch : &start_watch;
+  if (!x.answer && !x.failure) {
+    try {
+      x.answer = &co_await x.run->join();
+    } catch (...) {
+      x.failure = std::current_exception();
+    }
+  }
+  if (x.failure) {
     // The app's exception handlers (or its default answer for the exception), under the
     // same watch; cancellation still escapes.
     try {
-      run.reset();
-      run.emplace(server_.application->recover(req, std::move(failure), match.allowed), handler_cancel.token(),
-                  on_suspend, this);
-      failure = nullptr;
-      answer = &co_await run->wait();
+      x.run.reset();
+      x.run.emplace(server_.application->recover(x.req, std::move(x.failure), x.match.allowed),
+                    x.handler_cancel.token(), on_suspend, this);
+      x.failure = nullptr;
+      x.answer = &co_await x.run->wait();
     } catch (...) {
-      failure = std::current_exception();
+      x.failure = std::current_exception();
     }
   }
   if (watcher_) {
@@ -100,58 +117,77 @@ task<bool> connection<S>::respond(bool streaming_body) {
     co_await shield(std::move(w));
   }
   handler_cancel_ = nullptr;
-  if (failure) std::rethrow_exception(failure);
-  response& res = *answer;
-  // The client left while the handler waited (and it answered anyway): nobody to tell.
-  if (peer_gone_) co_return false;
-  if (!fields_are_safe(res)) {
-    // A CR or LF from user input in a field (a redirect to a query value, say) would
-    // split the response: answer 500 instead, and say why in the log.
-    std::fprintf(stderr, "eddy: %.*s %.*s: response header with CR, LF or NUL refused\n",
-                 static_cast<int>(req.method_name().size()), req.method_name().data(),
-                 static_cast<int>(req.target().size()), req.target().data());
-    res = response::text("Internal Server Error\n", 500);
-  }
-  // A streamed body that failed, or that the client may never send (it waits for 100
-  // Continue, which only a read sends): the connection cannot be reused; say so.
-  if (streaming_body && (continue_pending_ || body_error_)) keep = false;
-  if (streamed && res.status() != -1) {
-    // The handler (or a middleware) answered with a response after opening a stream: it
-    // failed, or changed its mind. If nothing was sent, that response goes out as usual;
-    // otherwise the body must not look complete, so the connection closes without the
-    // final chunk.
-    if (streamed->started()) co_return false;
-    streamed.reset();
-  }
-  if (res.status() == -1 || streamed) {
+  if (x.failure) std::rethrow_exception(x.failure);
+  if (const int answered = respond_tail(x); answered >= 0) co_return answered == 1;
+  const request& req = x.req;
+  response& res = *x.answer;
+  if (res.status() == -1 || x.streamed) {
     // The handler streamed its response; make sure the body is terminated.
-    if (streamed && !streamed->ended()) {
+    if (x.streamed && !x.streamed->ended()) {
       try {
-        co_await streamed->end();
+        co_await x.streamed->end();
       } catch (...) {
         co_return false;
       }
     }
-    if (server_.options.access_log) log(req, streamed ? streamed->status() : 200, 0);
-    probe.finished(req, streamed ? streamed->status() : 200);
-    co_return keep && (!http10 || head_only);
+    const int status = x.streamed ? x.streamed->status() : 200;
+    if (server_.options.access_log) log(req, status, 0);
+    x.probe.finished(req, status);
+    co_return x.keep && (!x.http10 || x.head_only);
   }
-  if (const file_body* file = res.file()) {
-    const auto size = static_cast<std::size_t>(file->length);
-    write_head(out_, res, size, keep, server_.options.server_name, http10);
-    if (server_.options.access_log) log(req, res.status(), size);
-    probe.finished(req, res.status());
-    if (head_only || status_has_no_body(res.status())) co_return keep;
-    // The head (and any pipelined responses before it) first, then the file.
-    if (!co_await flush()) co_return false;
-    co_return co_await send_file(*file) && keep;
+  const file_body& file = *res.file();
+  const auto size = static_cast<std::size_t>(file.length);
+  write_head(out_, res, size, x.keep, server_.options.server_name, x.http10);
+  if (server_.options.access_log) log(req, res.status(), size);
+  x.probe.finished(req, res.status());
+  if (x.head_only || status_has_no_body(res.status())) co_return x.keep;
+  // The head (and any pipelined responses before it) first, then the file.
+  if (!co_await flush()) co_return false;
+  co_return co_await send_file(file) && x.keep;
+}
+
+// The handler's response, once it has one: 1 or 0 (the connection stays open or not) when
+// it is serialized into out_ here, -1 when it is a stream or a file (`respond_finish`).
+template <byte_stream S>
+int connection<S>::respond_tail(exchange& x) {
+  response& res = *x.answer;
+  // The client left while the handler waited (and it answered anyway): nobody to tell.
+  if (peer_gone_) return 0;
+  if (!fields_are_safe(res)) {
+    // A CR or LF from user input in a field (a redirect to a query value, say) would
+    // split the response: answer 500 instead, and say why in the log.
+    std::fprintf(stderr, "eddy: %.*s %.*s: response header with CR, LF or NUL refused\n",
+                 static_cast<int>(x.req.method_name().size()), x.req.method_name().data(),
+                 static_cast<int>(x.req.target().size()), x.req.target().data());
+    res = response::text("Internal Server Error\n", 500);
   }
+  // A streamed body that failed, or that the client may never send (it waits for 100
+  // Continue, which only a read sends): the connection cannot be reused; say so.
+  if (x.streaming_body && (continue_pending_ || body_error_)) x.keep = false;
+  if (x.streamed && res.status() != -1) {
+    // The handler (or a middleware) answered with a response after opening a stream: it
+    // failed, or changed its mind. If nothing was sent, that response goes out as usual;
+    // otherwise the body must not look complete, so the connection closes without the
+    // final chunk.
+    if (x.streamed->started()) return 0;
+    x.streamed.reset();
+  }
+  if (res.status() == -1 || x.streamed || res.file()) return -1;
   std::size_t body_size = res.body().size();
-  write_head(out_, res, body_size, keep, server_.options.server_name, http10);
-  if (!head_only && !status_has_no_body(res.status())) out_ += res.body();
-  if (server_.options.access_log) log(req, res.status(), body_size);
-  probe.finished(req, res.status());
-  co_return keep;
+  write_head(out_, res, body_size, x.keep, server_.options.server_name, x.http10);
+  if (!x.head_only && !status_has_no_body(res.status())) out_ += res.body();
+  if (server_.options.access_log) log(x.req, res.status(), body_size);
+  x.probe.finished(x.req, res.status());
+  return x.keep ? 1 : 0;
+}
+
+// `respond_start` and `respond_finish` in a frame of their own (streamed request bodies).
+template <byte_stream S>
+task<bool> connection<S>::respond(bool streaming_body) {
+  exchange x(server_.metrics);
+  bool keep = false;
+  if (respond_start(x, streaming_body, keep)) co_return keep;
+  co_return co_await respond_finish(x);
 }
 
 // Sends a file body: sendfile(2) where the stream is a plain socket, else read and written

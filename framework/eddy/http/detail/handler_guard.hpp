@@ -47,6 +47,31 @@ class [[nodiscard]] guarded_run {
 
   T& await_resume() { return coro_.promise().get(); }
 
+  /// Runs the task inline up to its first wait, without an awaiting coroutine: true if it
+  /// finished (`result()` then has its value or rethrows its exception), false if it waits
+  /// (`on_suspend(ctx)` has been called; `co_await join()` then). Lets a caller that is not
+  /// a coroutine frame of its own run a handler that usually does not wait.
+  bool start() noexcept {
+    auto& p = coro_.promise();
+    p.token_ = token_;
+    p.root_.starting = true;
+    coro_.resume();
+    if (!p.root_.starting) return true;  // finished inline
+    p.root_.starting = false;
+    on_suspend_(ctx_);
+    return false;
+  }
+  /// The finished task's value (or its exception, rethrown).
+  T& result() { return coro_.promise().get(); }
+  /// After `start()` returned false: waits for the task to finish, then yields `result()`.
+  struct joiner {
+    guarded_run* self;
+    bool await_ready() const noexcept { return self->coro_.done(); }
+    void await_suspend(std::coroutine_handle<> caller) noexcept { self->coro_.promise().continuation_ = caller; }
+    T& await_resume() { return self->result(); }
+  };
+  joiner join() noexcept { return {this}; }
+
   /// `co_await g.wait()` awaits a named `g` (GCC 12 copies an lvalue operand of co_await).
   struct by_ref {
     guarded_run* self;
