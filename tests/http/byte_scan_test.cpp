@@ -53,17 +53,34 @@ TEST(ByteScan, LineBreaksAndNulAreFoundAtEveryOffsetOfEveryLength) {
   EXPECT_FALSE(has_line_break_or_nul(std::string_view(text).substr(0, 5)));
 }
 
-TEST(ByteScan, FirstByteBelowFindsTheFirstEvenWithMoreBehindIt) {
-  for (int first = 0; first <= 8; ++first) {
-    char bytes[8];
-    for (int i = 0; i < 8; ++i) bytes[i] = i < first ? 'x' : (i % 2 ? '\n' : '\r');
-    std::uint64_t w;
-    std::memcpy(&w, bytes, 8);
-    EXPECT_EQ(first_byte_below(w, 14), static_cast<unsigned>(first));
+TEST(ByteScan, CrLfMasksFlagExactlyTheCrsAndLfsOfTheGivenBytes) {
+  // Every length up to 64, every position, every byte value: one bit where the byte is a CR
+  // (an LF), none elsewhere, none past the length (the bytes after it in memory are CRs).
+  std::string memory(128, '\r');
+  for (std::size_t n = 1; n <= 64; ++n) {
+    for (std::size_t at = 0; at < n; ++at) {
+      for (int b = 0; b < 256; ++b) {
+        std::string bytes(n, 'x');
+        bytes[at] = static_cast<char>(b);
+        memory.replace(0, n, bytes);
+        std::uint64_t cr = 7;
+        std::uint64_t lf = 7;
+        crlf_masks(memory.data(), n, cr, lf);
+        const std::uint64_t bit = std::uint64_t{1} << at;
+        ASSERT_EQ(cr, b == '\r' ? bit : 0) << n << " " << at << " " << b;
+        ASSERT_EQ(lf, b == '\n' ? bit : 0) << n << " " << at << " " << b;
+      }
+    }
   }
-  // Bytes at 128 and above are not below 14, and a borrow from them does not flag others.
-  const char high[8] = {'\xff', '\x80', '\x0e', '\x0d', 'a', 'b', 'c', 'd'};
-  std::uint64_t w;
-  std::memcpy(&w, high, 8);
-  EXPECT_EQ(first_byte_below(w, 14), 3u);
+  // Several of each, in a full block.
+  std::string block(64, 'a');
+  block[0] = '\r';
+  block[1] = '\n';
+  block[62] = '\r';
+  block[63] = '\n';
+  std::uint64_t cr = 0;
+  std::uint64_t lf = 0;
+  crlf_masks(block.data(), 64, cr, lf);
+  EXPECT_EQ(cr, (std::uint64_t{1} << 62) | 1);
+  EXPECT_EQ(lf, (std::uint64_t{1} << 63) | 2);
 }

@@ -197,6 +197,11 @@ INSTANTIATE_TEST_SUITE_P(
         bad_request{"cr_without_lf_after_chunk_data", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\rX0\r\n\r\n", 400},
         bad_request{"no_crlf_after_chunk_data", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxAB0\r\n\r\n", 400},
         bad_request{"bare_lf_ending_the_trailers", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\n", 400},
+        // llhttp 8.1 takes these heads (a bare LF after the request line or for the empty
+        // line, any byte after its CR); the CRLF check refuses them.
+        bad_request{"bare_lf_after_request_line", "GET / HTTP/1.1\nHost: a\r\n\r\n", 400},
+        bad_request{"bare_lf_ending_the_head", "GET / HTTP/1.1\r\nHost: a\r\n\n", 400},
+        bad_request{"cr_without_lf_ending_the_head", "GET / HTTP/1.1\r\nHost: a\r\n\rX", 400},
         bad_request{"bare_lf_after_chunk_size", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n", 400},
         bad_request{"cr_without_lf_in_header", "GET / HTTP/1.1\r\nHost: a\rX: y\r\n\r\n", 400},
         bad_request{"cr_without_lf_in_request_line", "GET / HTTP/1.1\rXHost: a\r\n\r\n", 400}),

@@ -3,6 +3,7 @@
 
 #include <llhttp.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <string_view>
@@ -258,45 +259,28 @@ struct parser::impl {
     const char* end = begin + len;
     const char* at = begin;
     std::size_t next_piece = 0;
+    // Up to 64 bytes at a time, as bit masks of their CRs and LFs: the LFs must be exactly
+    // the bytes after a CR (`carry`: a CR ended the bytes before, its LF comes next).
+    std::uint64_t carry = s.after_cr_ ? 1 : 0;
     while (at < end) {
       const char* stop = end;
       if (next_piece < s.pieces_.size()) stop = s.base_ + s.pieces_[next_piece].offset;
-      // Eight bytes at a time to the next byte below 14 (the lowest flagged byte of a word is
-      // exact), then that byte: every LF must follow a CR, and a CR may only stand right
-      // before an LF (or at the end, its LF to come).
       while (at < stop) {
-        if (s.after_cr_) {
-          if (*at != '\n') return false;
-          s.after_cr_ = false;
-          ++at;
-          continue;
-        }
-        if (stop - at >= 8) {
-          std::uint64_t w;
-          std::memcpy(&w, at, 8);
-          const unsigned first = detail::first_byte_below(w, 14);
-          at += first;
-          if (first == 8) continue;
-        }
-        const char c = *at;
-        if (c == '\n') return false;  // not after a CR
-        if (c == '\r') {
-          if (at + 1 == stop) {
-            s.after_cr_ = true;  // its LF is beyond this range
-            at = stop;
-            break;
-          }
-          if (at[1] != '\n') return false;
-          at += 2;
-          continue;
-        }
-        ++at;
+        const std::size_t n = std::min<std::size_t>(64, static_cast<std::size_t>(stop - at));
+        std::uint64_t cr = 0;
+        std::uint64_t lf = 0;
+        detail::crlf_masks(at, n, cr, lf);
+        const std::uint64_t valid = n == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+        if (lf != (((cr << 1) | carry) & valid)) return false;
+        carry = (cr >> (n - 1)) & 1;
+        at += n;
       }
       if (next_piece < s.pieces_.size()) {
         at = stop + s.pieces_[next_piece].length;
         ++next_piece;
       }
     }
+    s.after_cr_ = carry != 0;
     return true;
   }
   static int on_message_complete(llhttp_t* p) {
