@@ -16,6 +16,8 @@ namespace eddy::http {
 class response;
 namespace detail {
 bool fields_are_safe(const response& r) noexcept;
+void write_response(std::string& out, const response& r, bool with_body, bool keep_alive,
+                    std::string_view server_name, bool http10);
 }
 
 /// A region of an open file, sent as a response body by the server straight from the page
@@ -113,6 +115,9 @@ class response {
  private:
   // The server's check for CR/LF/NUL in fields skips literal content types.
   friend bool detail::fields_are_safe(const response& r) noexcept;
+  // The server's cache of common response heads, keyed by literal content type.
+  friend void detail::write_response(std::string& out, const response& r, bool with_body, bool keep_alive,
+                                     std::string_view server_name, bool http10);
 
   // Literal content types (the common case) are referenced, not copied: a response for the
   // plaintext path allocates nothing beyond a body that does not fit the small-string buffer.

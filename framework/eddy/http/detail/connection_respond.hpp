@@ -173,10 +173,8 @@ int connection<S>::respond_tail(exchange& x) {
     x.streamed.reset();
   }
   if (res.status() == -1 || x.streamed || res.file()) return -1;
-  std::size_t body_size = res.body().size();
-  write_head(out_, res, body_size, x.keep, server_.options.server_name, x.http10);
-  if (!x.head_only && !status_has_no_body(res.status())) out_ += res.body();
-  if (server_.options.access_log) log(x.req, res.status(), body_size);
+  write_response(out_, res, !x.head_only, x.keep, server_.options.server_name, x.http10);
+  if (server_.options.access_log) log(x.req, res.status(), res.body().size());
   x.probe.finished(x.req, res.status());
   return x.keep ? 1 : 0;
 }

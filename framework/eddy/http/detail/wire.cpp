@@ -3,6 +3,7 @@
 
 #include <array>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 
@@ -83,6 +84,10 @@ void status_line(head_writer& w, int status) {
   w.put(" \r\n");
 }
 
+// Counts the reformattings of this thread's `server_and_date` block: heads cached with it
+// are current while it has not changed.
+thread_local std::uint64_t server_and_date_generation = 0;
+
 // "Server: name\r\nDate: ...\r\n", formatted at most once per second per thread (and again
 // when the name changes); empty if the name is too long to cache.
 std::string_view server_and_date(std::string_view server_name) noexcept {
@@ -98,6 +103,7 @@ std::string_view server_and_date(std::string_view server_name) noexcept {
     std::memcpy(name, server_name.data(), server_name.size());
     name_size = server_name.size();
     cached_second = now;
+    ++server_and_date_generation;
     char* p = text;
     auto put = [&p](std::string_view v) {
       std::memcpy(p, v.data(), v.size());
@@ -128,7 +134,79 @@ void common_fields(head_writer& w, bool keep_alive, bool http10, std::string_vie
   else if (http10) w.put("Connection: keep-alive\r\n");
 }
 
+// The head of a response up to its Content-Length value, for the common shape: a status of
+// 100 to 599 with a body, a literal content type, no other fields. A few per thread,
+// rebuilt when the Server/Date block changes (once a second), so that such a head is one
+// copy instead of a dozen.
+struct head_prefix {
+  std::uint64_t generation = 0;  // of server_and_date; 0: empty
+  const char* type = nullptr;
+  std::size_t type_size = 0;
+  int status = 0;
+  bool keep_alive = false;
+  bool http10 = false;
+  std::size_t size = 0;
+  char text[320];
+};
+
+const head_prefix* cached_prefix(const response& r, std::string_view type, bool keep_alive, bool http10,
+                                 std::string_view server_name) noexcept {
+  thread_local head_prefix cache[8];
+  const std::string_view block = server_and_date(server_name);
+  if (block.empty()) return nullptr;
+  const auto slot = (static_cast<std::size_t>(r.status()) ^ (reinterpret_cast<std::uintptr_t>(type.data()) >> 3) ^
+                     (keep_alive ? 0 : 5)) % 8;
+  head_prefix& c = cache[slot];
+  if (c.generation == server_and_date_generation && c.type == type.data() && c.type_size == type.size() &&
+      c.status == r.status() && c.keep_alive == keep_alive && c.http10 == http10) {
+    return &c;
+  }
+  const std::string_view line = status_line_text(r.status());
+  constexpr std::string_view close = "Connection: close\r\n";
+  constexpr std::string_view keep = "Connection: keep-alive\r\n";
+  constexpr std::string_view type_name = "Content-Type: ";
+  constexpr std::string_view length_name = "\r\nContent-Length: ";
+  const std::string_view connection = !keep_alive ? close : http10 ? keep : std::string_view{};
+  const std::size_t size = line.size() + block.size() + connection.size() + type_name.size() + type.size() + length_name.size();
+  if (size > sizeof c.text) return nullptr;
+  char* p = c.text;
+  for (std::string_view piece : {line, block, connection, type_name, type, length_name}) {
+    std::memcpy(p, piece.data(), piece.size());
+    p += piece.size();
+  }
+  c.size = size;
+  c.generation = server_and_date_generation;
+  c.type = type.data();
+  c.type_size = type.size();
+  c.status = r.status();
+  c.keep_alive = keep_alive;
+  c.http10 = http10;
+  return &c;
+}
+
 }  // namespace
+
+void write_response(std::string& out, const response& r, bool with_body, bool keep_alive,
+                    std::string_view server_name, bool http10) {
+  const std::string_view body = r.body();
+  if (r.owned_type_.empty() && !r.static_type_.empty() && r.headers().empty() && r.status() >= 100 &&
+      r.status() < 600 && !status_has_no_body(r.status())) {
+    if (const head_prefix* prefix = cached_prefix(r, r.static_type_, keep_alive, http10, server_name)) {
+      char length[24 + 4];
+      char* end = std::to_chars(length, length + 24, body.size()).ptr;
+      std::memcpy(end, "\r\n\r\n", 4);
+      end += 4;
+      const auto length_size = static_cast<std::size_t>(end - length);
+      out.reserve(out.size() + prefix->size + length_size + (with_body ? body.size() : 0));
+      out.append(prefix->text, prefix->size);
+      out.append(length, length_size);
+      if (with_body) out.append(body);
+      return;
+    }
+  }
+  write_head(out, r, body.size(), keep_alive, server_name, http10);
+  if (with_body && !status_has_no_body(r.status())) out.append(body);
+}
 
 std::string_view http_date() noexcept {
   thread_local std::time_t cached_second = 0;

@@ -20,6 +20,12 @@ std::string_view http_date() noexcept;
 void write_head(std::string& out, const response& r, std::size_t body_size, bool keep_alive,
                 std::string_view server_name, bool http10 = false);
 
+/// `write_head` with `r.body().size()`, then the body unless `with_body` is false (HEAD) or
+/// the status has none. Responses of the common shape (a literal content type and no other
+/// fields) take a per-thread cache of their head.
+void write_response(std::string& out, const response& r, bool with_body, bool keep_alive,
+                    std::string_view server_name, bool http10 = false);
+
 /// True if every header field of `r`, and its content type unless the library set it from a
 /// literal, is free of CR, LF and NUL: a field taken from user input must not be able to split
 /// the response (header injection). `response::header()` checks as fields are added;
