@@ -199,6 +199,8 @@ INSTANTIATE_TEST_SUITE_P(
         bad_request{"bare_lf_ending_the_trailers", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\n", 400},
         // llhttp 8.1 takes these heads (a bare LF after the request line or for the empty
         // line, any byte after its CR); the CRLF check refuses them.
+        bad_request{"obs_fold_with_space", "GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n  folded\r\n\r\n", 400},
+        bad_request{"obs_fold_with_tab", "GET / HTTP/1.1\r\nX: 1\r\n\tfolded\r\nHost: a\r\n\r\n", 400},
         bad_request{"bare_lf_after_request_line", "GET / HTTP/1.1\nHost: a\r\n\r\n", 400},
         bad_request{"bare_lf_ending_the_head", "GET / HTTP/1.1\r\nHost: a\r\n\n", 400},
         bad_request{"cr_without_lf_ending_the_head", "GET / HTTP/1.1\r\nHost: a\r\n\rX", 400},

@@ -64,8 +64,9 @@ blueprint& app::group(std::string prefix) {
 }
 
 blueprint& blueprint::route(std::uint32_t methods, std::string_view pattern, handler h, route_options o) {
-  std::string full = prefix_ + std::string(pattern == "/" ? std::string_view{} : pattern);
-  if (full.empty()) full = "/";
+  // A prefix always starts with '/', so `full` is never empty.
+  std::string full = prefix_;
+  if (pattern != "/") full += pattern;
   route_ids_.push_back(app_->add_route(methods, std::move(full), std::move(h), std::move(o), &middleware_));
   return *this;
 }
