@@ -213,6 +213,8 @@ class linked_cancel_source {
 
   /// Links to `parent`; call at most once, before handing out tokens.
   void link(cancel_token parent) noexcept { link_.emplace(parent, forward{this}); }
+  /// Whether `link` was called.
+  bool linked() const noexcept { return link_.engaged; }
 
   cancel_token token() noexcept { return source_.token(); }
   bool cancel_requested() const noexcept { return source_.cancel_requested(); }

@@ -558,10 +558,11 @@ class connection final : read_buffer, body_source {
   // in pieces. False if the peer went away or the file ended early (the response is then
   // cut short, and the connection must close).
   task<bool> send_file(const file_body& file);
-  // guarded_run's hooks: a handler that waits gets the connection watched for the client
-  // leaving (not on streamed-body routes, whose handler reads the connection itself).
-  static void no_watch(void*) noexcept {}
-  static void start_watch(void* ctx) noexcept;
+  // guarded_run's hooks, when a handler first waits: its cancellation is linked to the
+  // connection's, and the connection is watched for the client leaving (not on streamed-body
+  // routes, whose handler reads the connection itself).
+  static void handler_waits_unwatched(void* ctx) noexcept;
+  static void handler_waits(void* ctx) noexcept;
   // Reads while a handler waits: pipelined bytes go into the buffer after the request (which
   // does not move), end of stream or a reset cancels the handler (Go's server does the
   // same). Stops when the buffer is full (the bytes wait in the kernel) or when cancelled.

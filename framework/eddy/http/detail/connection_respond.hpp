@@ -44,8 +44,9 @@ bool connection<S>::respond_start(exchange& x, bool streaming_body, bool& keep) 
     path = path_;
   }
   // The handler's own cancellation: the connection's (shutdown, timeouts) and the client
-  // going away while the handler waits (`watch_peer`).
-  x.handler_cancel.link(serve_token_);
+  // going away while the handler waits (`watch_peer`). Linked to the connection's when the
+  // handler first waits (`handler_waits`): nothing can cancel it while it runs inline.
+  if (serve_token_.cancel_requested()) x.handler_cancel.link(serve_token_);
   handler_cancel_ = &x.handler_cancel;
   peer_gone_ = false;
   request& req = x.req;
@@ -69,7 +70,7 @@ bool connection<S>::respond_start(exchange& x, bool streaming_body, bool& keep) 
   // place, never moved (a response is a few strings and a vector).
   try {
     x.run.emplace(server_.application->dispatch(req, x.match), x.handler_cancel.token(),
-                  streaming_body ? &no_watch : &start_watch, this);
+                  streaming_body ? &handler_waits_unwatched : &handler_waits, this);
     if (!x.run->start()) return false;  // it waits: `respond_finish` goes on
     x.answer = &x.run->result();
   } catch (...) {
@@ -88,7 +89,7 @@ bool connection<S>::respond_start(exchange& x, bool streaming_body, bool& keep) 
 // connection stays open.
 template <byte_stream S>
 task<bool> connection<S>::respond_finish(exchange& x) {
-  const auto on_suspend = x.streaming_body ? &no_watch : &start_watch;
+  const auto on_suspend = x.streaming_body ? &handler_waits_unwatched : &handler_waits;
   if (!x.answer && !x.failure) {
     try {
       x.answer = &co_await x.run->join();
@@ -220,7 +221,15 @@ task<bool> connection<S>::send_file(const file_body& file) {
 }
 
 template <byte_stream S>
-void connection<S>::start_watch(void* ctx) noexcept {
+void connection<S>::handler_waits_unwatched(void* ctx) noexcept {
+  auto& self = *static_cast<connection*>(ctx);
+  // The handler may now be cancelled with the connection (shutdown, a timeout).
+  if (self.handler_cancel_ && !self.handler_cancel_->linked()) self.handler_cancel_->link(self.serve_token_);
+}
+
+template <byte_stream S>
+void connection<S>::handler_waits(void* ctx) noexcept {
+  handler_waits_unwatched(ctx);
   auto& self = *static_cast<connection*>(ctx);
   if (self.watcher_) return;  // the handler waited, and now an exception handler does
   if constexpr (requires(std::span<char> b) {
