@@ -12,6 +12,11 @@
 # Builds only its two targets in the `bench` preset, under the shared build lock, and holds
 # the lock while measuring so no build shares the cores. Cross-thread round trips depend on
 # how fast the OS wakes a sleeping thread: results vary with machine load.
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+  # The comment above is the help.
+  sed -n '3,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+  exit 0
+fi
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

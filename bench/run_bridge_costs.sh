@@ -11,6 +11,11 @@
 #
 # Builds its two targets in the `bench` preset under the shared build lock, and holds the lock
 # while counting.
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+  # The comment above is the help.
+  sed -n '3,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+  exit 0
+fi
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -19,6 +19,11 @@
 #
 # Builds through the `bench` preset under the shared build lock. Results vary with machine
 # load; run on a quiet machine.
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+  # The comment above is the help.
+  sed -n '3,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+  exit 0
+fi
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

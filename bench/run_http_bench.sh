@@ -10,6 +10,11 @@
 # Environment: DURATION (s, default 8), RUNS (default 3), PEERS (default: all available),
 # IDLE_CONNS (default 10000), HOLD_LOCK=1 (default) holds /tmp/eddy-build.lock while
 # measuring so that builds through the lock do not share the two cores with the run.
+if [[ "${1:-}" == "-h" || "${1:-}" == "--help" ]]; then
+  # The comment above is the help.
+  sed -n '3,/^[^#]/{/^#/s/^# \{0,1\}//p}' "$0"
+  exit 0
+fi
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
