@@ -19,6 +19,37 @@ TEST(Json, EscapesStringsPerRfc8259) {
   EXPECT_EQ(v.dump(), "\"quote\\\" back\\\\ nl\\n tab\\t ctl\\u0001 utf8 \xC3\xA9\"");
 }
 
+// One byte at a time, as RFC 8259 7 says: the reference for the writer's word-at-a-time scan.
+std::string escaped_slowly(const std::string& s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"') out += "\\\"";
+    else if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\b') out += "\\b";
+    else if (c == '\f') out += "\\f";
+    else if (c < 0x20) out += std::string("\\u00") + hex[c >> 4] + hex[c & 15];
+    else out += static_cast<char>(c);
+  }
+  return out + "\"";
+}
+
+TEST(Json, EscapesEveryByteAtEveryPositionLikeTheOneByteReference) {
+  for (std::size_t len = 1; len <= 24; ++len) {
+    for (std::size_t at = 0; at < len; ++at) {
+      for (int b = 0; b < 256; ++b) {
+        std::string s(len, 'x');
+        s[at] = static_cast<char>(b);
+        if (at + 3 < len) s[at + 3] = '"';  // a second one behind it, in the same word or the next
+        ASSERT_EQ(json(s).dump(), escaped_slowly(s)) << len << " " << at << " " << b;
+      }
+    }
+  }
+}
+
 TEST(Json, NonFiniteNumbersBecomeNull) {
   json v = json::array({std::numeric_limits<double>::infinity(), std::nan("")});
   EXPECT_EQ(v.dump(), "[null,null]");

@@ -3,8 +3,13 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "eddy/http/detail/byte_scan.hpp"
 
 namespace eddy::http {
 namespace {
@@ -118,25 +123,40 @@ json& json::push_back(json value) {
 
 void json_escape(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
+  // Eight bytes at a time (the last few padded with a byte that needs no escape): most text
+  // has no control byte, quote or backslash, and goes out in one append.
+  auto clean = [](std::uint64_t w) {
+    return !detail::any_byte_below(w, 0x20) && !detail::any_byte_is(w, '"') && !detail::any_byte_is(w, '\\');
+  };
   out += '"';
   std::size_t run = 0;  // copy unescaped runs in one append
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        out += "\\u00";
-        out += hex[c >> 4];
-        out += hex[c & 15];
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const std::size_t n = std::min<std::size_t>(8, s.size() - i);
+    std::uint64_t w = 0x2020202020202020ull;  // spaces
+    std::memcpy(&w, s.data() + i, n);
+    if (clean(w)) {
+      i += n;
+      continue;
+    }
+    for (const std::size_t stop = i + n; i < stop; ++i) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (c >= 0x20 && c != '"' && c != '\\') continue;
+      out.append(s.data() + run, i - run);
+      run = i + 1;
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+          out += "\\u00";
+          out += hex[c >> 4];
+          out += hex[c & 15];
+      }
     }
   }
   out.append(s.data() + run, s.size() - run);

@@ -3,7 +3,18 @@
 
 #include <stdexcept>
 
+#include "eddy/http/detail/spare_strings.hpp"
+
 namespace eddy::http {
+
+response response::json(const http::json& value, int status) {
+  // The body takes a spare buffer of this thread when there is one (the server hands a sent
+  // body's buffer back): a JSON body is seldom short enough for the string's own storage.
+  std::string body;
+  detail::spare_strings::take(body);
+  value.dump_to(body);
+  return with_body(status, std::move(body), "application/json");
+}
 
 response& response::header(std::string name, std::string value) {
   if (!is_valid_field_name(name) || !is_valid_field_value(value)) {

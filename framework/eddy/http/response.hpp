@@ -45,11 +45,7 @@ class response {
     return with_body(status, std::move(body), "text/html; charset=utf-8");
   }
   /// Serializes `value` as `application/json`.
-  static response json(const http::json& value, int status = 200) {
-    std::string body;
-    value.dump_to(body);
-    return with_body(status, std::move(body), "application/json");
-  }
+  static response json(const http::json& value, int status = 200);
   /// Already-serialized JSON text.
   static response json_text(std::string body, int status = 200) {
     return with_body(status, std::move(body), "application/json");

@@ -177,6 +177,9 @@ int connection<S>::respond_tail(exchange& x) {
   write_response(out_, res, !x.head_only, x.keep, server_.options.server_name, x.http10);
   if (server_.options.access_log) log(x.req, res.status(), res.body().size());
   x.probe.finished(x.req, res.status());
+  // The body is copied out: its buffer goes to this thread's spares (`response::json`
+  // takes one), so that a body built per request does not cost a malloc and a free.
+  spare_strings::stash(res.body());
   return x.keep ? 1 : 0;
 }
 
