@@ -250,7 +250,9 @@ TEST(TcpStream, HappyEyeballsMovesOnFromAStalledAddress) {
     auto c = co_await tcp_stream::connect(candidates, {.timeout = std::chrono::seconds(5),  // all of it for a sequential try
                                                        .attempt_delay = std::chrono::milliseconds(50)});
     EXPECT_TRUE(c) << c.error().message();
-    if (c) EXPECT_EQ(*c->peer_address(), good.local_address());
+    if (c) {
+      EXPECT_EQ(*c->peer_address(), good.local_address());
+    }
     auto s = std::move(co_await accepted);
     EXPECT_TRUE(s);
   }());

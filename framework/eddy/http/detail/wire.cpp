@@ -24,6 +24,7 @@ class head_writer {
   head_writer& operator=(const head_writer&) = delete;
 
   void put(std::string_view v) {
+    if (v.empty()) return;  // maybe without a data pointer: not for memcpy
     if (v.size() > room()) {
       finish();
       if (v.size() > sizeof buf_) {
@@ -98,9 +99,10 @@ std::string_view server_and_date(std::string_view server_name) noexcept {
   thread_local std::size_t size = 0;
   if (server_name.size() > sizeof name) return {};
   const std::time_t now = std::time(nullptr);
+  // (An empty view may have no data pointer at all: memcmp and memcpy must not see it.)
   if (now != cached_second || server_name.size() != name_size ||
-      std::memcmp(name, server_name.data(), server_name.size()) != 0) {
-    std::memcpy(name, server_name.data(), server_name.size());
+      (!server_name.empty() && std::memcmp(name, server_name.data(), server_name.size()) != 0)) {
+    if (!server_name.empty()) std::memcpy(name, server_name.data(), server_name.size());
     name_size = server_name.size();
     cached_second = now;
     ++server_and_date_generation;
@@ -171,6 +173,7 @@ const head_prefix* cached_prefix(const response& r, std::string_view type, bool 
   if (size > sizeof c.text) return nullptr;
   char* p = c.text;
   for (std::string_view piece : {line, block, connection, type_name, type, length_name}) {
+    if (piece.empty()) continue;  // `connection` is often an empty view, without data
     std::memcpy(p, piece.data(), piece.size());
     p += piece.size();
   }
