@@ -5,7 +5,8 @@
 # aiohttp on uvloop. Server pinned to CPU 0, wrk to CPU 1; wrk -t1 at -c64 and -c256 on
 # /plaintext and /json, plus /plaintext with 16-deep pipelining (-c256); median of RUNS.
 # Also: server CPU time per request (utime+stime from /proc/PID/stat over each run) and
-# RSS per idle keep-alive connection (IDLE_CONNS connections, one request each).
+# RSS per idle keep-alive connection (IDLE_CONNS connections, one request each). Peers are
+# interleaved: each of the RUNS rounds runs every peer once.
 #
 # Environment: DURATION (s, default 8), RUNS (default 3), PEERS (default: all available),
 # IDLE_CONNS (default 10000), HOLD_LOCK=1 (default) holds /tmp/eddy-build.lock while
@@ -156,23 +157,33 @@ scenarios=("plaintext 64 0" "plaintext 256 0" "json 64 0" "json 256 0" "plaintex
 results=$work/results.tsv
 : >"$results"
 [[ ${HOLD_LOCK:-1} == 1 ]] && exec 9>/tmp/eddy-build.lock && flock 9
+# Rounds, not peers, on the outside: each round runs every scenario once on every peer, so
+# that the drift of a shared machine (minutes of more or less steal) falls on all peers alike
+# instead of on whichever ran during it. The medians are over the rounds.
 port=18300
+for round in $(seq "$runs"); do
+  echo "== round $round of $runs" >&2
+  for peer in $peers; do
+    port=$((port + 1))
+    start_server "$peer" "$port"
+    taskset -c 1 wrk -t1 -c64 -d1s "http://127.0.0.1:$port/plaintext" >/dev/null  # warm-up
+    for i in "${!scenarios[@]}"; do
+      read -r path conns pipeline <<<"${scenarios[$i]}"
+      one_run "$conns" "/$path" "$pipeline" "$port" >>"$work/runs.$peer.$i"
+    done
+    stop_server
+  done
+done
 for peer in $peers; do
-  port=$((port + 1))
-  echo "== $peer" >&2
-  start_server "$peer" "$port"
-  taskset -c 1 wrk -t1 -c64 -d1s "http://127.0.0.1:$port/plaintext" >/dev/null  # warm-up
   row="$peer"
-  for s in "${scenarios[@]}"; do
-    read -r path conns pipeline <<<"$s"
-    : >"$work/runs"
-    for _ in $(seq "$runs"); do one_run "$conns" "/$path" "$pipeline" "$port" >>"$work/runs"; done
-    rps=$(awk '{print $1}' "$work/runs" | median)
-    cpu=$(awk '{print $2}' "$work/runs" | median)
-    echo "   $path c$conns pipeline=$pipeline: $rps req/s, $cpu us/req" >&2
+  echo "== $peer" >&2
+  for i in "${!scenarios[@]}"; do
+    read -r path conns pipeline <<<"${scenarios[$i]}"
+    rps=$(awk '{print $1}' "$work/runs.$peer.$i" | median)
+    cpu=$(awk '{print $2}' "$work/runs.$peer.$i" | median)
+    echo "   $path c$conns pipeline=$pipeline: $rps req/s, $cpu us/req (runs: $(awk '{printf "%s ", $2}' "$work/runs.$peer.$i"))" >&2
     row+=$'\t'"$rps"$'\t'"$cpu"
   done
-  stop_server
   port=$((port + 1))
   idle_rss "$peer" "$port"
   row+=$'\t'"$(cat "$work/idle_result")"
