@@ -19,6 +19,7 @@
 #include "eddy/runtime/spawn.hpp"
 #include "eddy/runtime/timeout.hpp"
 #include "eddy/http/app.hpp"
+#include "eddy/http/detail/exchange.hpp"
 #include "eddy/http/detail/handler_guard.hpp"
 #include "eddy/http/detail/read_buffer.hpp"
 #include "eddy/http/detail/request_access.hpp"
@@ -231,17 +232,10 @@ class connection final : read_buffer, body_source {
   // at once. 1: bytes arrived, 0: park, -1: end of stream or error.
   int read_or_park() {
     if (!stream_.read_would_block()) {
-      acquire_buffer();
-      ensure_room();
-      auto r = stream_.try_read_some(std::span<char>(buf_.get() + len_, cap_ - len_));
-      if (r) {
-        if (*r == 0) return -1;
-        len_ += *r;
-        return 1;
-      }
-      if (!eddy::detail::is_would_block(r)) return -1;
+      if (const int r = read_reported(); r != 0) return r;  // else the buffer is given back
+    } else {
+      release_buffer();
     }
-    release_buffer();
     park_buffers();
     return 0;
   }
@@ -512,39 +506,8 @@ class connection final : read_buffer, body_source {
   task<body_piece> pull() override;
 
   // ---- answering a request: connection_respond.hpp ----
-  // What stream factory needs to open the response stream of the request in flight.
-  struct stream_context {
-    std::optional<response_stream>* slot;
-    bool head_only;
-    bool keep;
-    bool http10;
-  };
-  // One request in flight: what its handler sees and what answering it needs. It lives in
-  // the frame of `serve` (or of `respond`), so that a handler that finishes without waiting
-  // is answered without a coroutine frame of its own.
-  struct exchange {
-    explicit exchange(metrics_shard* metrics) noexcept : probe(metrics) {}
-    exchange(const exchange&) = delete;
-    exchange& operator=(const exchange&) = delete;
-    ~exchange() {
-      if (current) *current = nullptr;
-    }
-    linked_cancel_source handler_cancel;
-    request req;
-    request_probe probe;
-    // The route's parameters live here while the request is in flight.
-    route_match match;
-    std::optional<response_stream> streamed;
-    stream_context stream_ctx{};
-    std::optional<guarded_run<response>> run;
-    std::exception_ptr failure;
-    response* answer = nullptr;
-    request** current = nullptr;  // cleared at the end: the connection's `current_`
-    bool keep = false;
-    bool http10 = false;
-    bool head_only = false;
-    bool streaming_body = false;
-  };
+  // The request in flight lives in an `exchange` (exchange.hpp), in the frame of `serve` (or
+  // of `respond`).
   // Runs the handler for the parsed request and serializes its response into out_. True when
   // that is done (`keep`: whether the connection stays open), false when the rest is to be
   // awaited with `respond_finish(x)`.

@@ -32,17 +32,8 @@ class [[nodiscard]] guarded_run {
 
   template <class P>
   bool await_suspend(std::coroutine_handle<P> caller) noexcept {
-    auto& p = coro_.promise();
-    p.continuation_ = caller;
-    p.token_ = token_;
-    // The task's final step returns here instead of resuming `caller` while this call is
-    // still on the stack (see `task::awaiter` without symmetric transfer).
-    p.root_.starting = true;
-    coro_.resume();
-    if (!p.root_.starting) return false;  // finished inline
-    p.root_.starting = false;
-    on_suspend_(ctx_);
-    return true;
+    coro_.promise().continuation_ = caller;
+    return !start();  // finished inline: go on without suspending
   }
 
   T& await_resume() { return coro_.promise().get(); }
@@ -54,6 +45,8 @@ class [[nodiscard]] guarded_run {
   bool start() noexcept {
     auto& p = coro_.promise();
     p.token_ = token_;
+    // The task's final step returns here instead of resuming an awaiter while this call is
+    // still on the stack (see `task::awaiter` without symmetric transfer).
     p.root_.starting = true;
     coro_.resume();
     if (!p.root_.starting) return true;  // finished inline
