@@ -228,6 +228,30 @@ TEST_F(LoadRunner, ScenarioWeightsDecideTheMix) {
   EXPECT_EQ(r.stats.status[404], 100u);
 }
 
+TEST_F(LoadRunner, ScenarioMixIsExactHoweverTheBudgetFallsOnThreadsAndConnections) {
+  const std::string path = "/tmp/eddy-load-scenario-mix-" + std::to_string(::getpid()) + ".json";
+  {
+    std::ofstream f(path);
+    f << R"({"requests": [{"path": "/hello", "weight": 3}, {"path": "/missing", "weight": 1}]})";
+  }
+  struct shape {
+    unsigned threads, connections, pipeline;
+  };
+  // 403 requests of the order A A B A: 100 rounds, then A A B.
+  for (const shape sh : {shape{1, 3, 1}, shape{2, 5, 1}, shape{2, 4, 4}, shape{1, 7, 3}}) {
+    load_options o = options("/");
+    o.scenario = path;
+    o.requests = 403;
+    o.threads = sh.threads;
+    o.connections = sh.connections;
+    o.pipeline = sh.pipeline;
+    load_result r = run_load(o, make_load_plan(o));
+    EXPECT_EQ(r.stats.status[200], 302u) << sh.threads << " threads, " << sh.connections << " connections, pipeline " << sh.pipeline;
+    EXPECT_EQ(r.stats.status[404], 101u) << sh.threads << " threads, " << sh.connections << " connections, pipeline " << sh.pipeline;
+  }
+  std::remove(path.c_str());
+}
+
 TEST(LoadPlan, BadInputGetsAClearError) {
   load_options o;
   o.url = "ftp://example.com/";

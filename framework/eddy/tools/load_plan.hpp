@@ -24,9 +24,9 @@ struct load_request {
   unsigned weight = 1;
 };
 
-/// What every connection sends: the target and the requests, in the weighted order each
-/// connection cycles through (smooth weighted round-robin, so weights 3:1 give A A B A, not
-/// A A A B).
+/// What the run sends: the target and the requests, in the weighted order the run cycles
+/// through as one sequence shared by all its connections (smooth weighted round-robin, so
+/// weights 3:1 give A A B A, not A A A B; with -n the mix is exact).
 struct load_plan {
   std::string host;  ///< for connecting (no brackets); also the TLS server name
   std::uint16_t port = 0;

@@ -53,8 +53,7 @@ struct load_worker::connection {
       : global(global_index),
         in(read_buffer_bytes),
         ring(s.pipeline),
-        single(s.plan->requests.size() == 1),
-        order_pos(s.plan->order.empty() ? 0 : (global_index * 7919u) % s.plan->order.size()) {
+        single(s.plan->requests.size() == 1) {
     const auto& reqs = s.plan->requests;
     if (single) {
       // One request: the batch is built once, and every write sends a prefix of it.
@@ -79,14 +78,9 @@ struct load_worker::connection {
     if (!single) out.clear();  // keeps its capacity: no allocation once warm
     batch_bytes = 0;
   }
-  // Adds the next request of the weighted order to the batch; returns its index.
-  std::uint32_t add_next(const load_plan& plan) {
-    std::uint32_t r = 0;
-    if (!single) {
-      r = plan.order[order_pos];
-      order_pos = order_pos + 1 == plan.order.size() ? 0 : order_pos + 1;
-      out += plan.requests[r].bytes;
-    }
+  // Adds request `r` of the plan to the batch; returns it.
+  std::uint32_t add(const load_plan& plan, std::uint32_t r) {
+    if (!single) out += plan.requests[r].bytes;
     batch_bytes += plan.requests[r].bytes.size();
     return r;
   }
@@ -129,7 +123,6 @@ struct load_worker::connection {
   std::size_t head = 0;
   unsigned inflight = 0;
   bool single;
-  std::size_t order_pos;
   time_point read_at{};   // when the last bytes were read
   duration interval{};    // rate mode: between this connection's requests
   time_point next_due{};  // rate mode
@@ -149,6 +142,17 @@ load_worker::load_worker(const load_setup& setup, unsigned index) : setup_(setup
     connections_.push_back(std::make_unique<connection>(setup, g));
   }
   if (setup.requests != 0) budget_ = setup.requests / t + (index < setup.requests % t ? 1 : 0);
+}
+
+// The run's requests follow the weighted order as one sequence: worker w of t sends its
+// k-th request as number w + k*t of it. With -n the workers' budgets cover numbers 0..n-1
+// exactly, so the measured mix is the order's, however the budget falls on connections.
+// The warm-up follows the order on a count of its own, and does not shift the measured one.
+std::uint32_t load_worker::next_kind(bool measured) noexcept {
+  const auto& order = setup_.plan->order;
+  if (order.size() <= 1) return order.empty() ? 0 : order.front();
+  std::uint64_t& k = measured ? picks_ : warmup_picks_;
+  return order[(index_ + k++ * setup_.threads) % order.size()];
 }
 
 load_worker::~load_worker() {
@@ -339,7 +343,7 @@ task<bool> load_worker::drive(connection& c, load_transport& io) {
     if (rate_mode) c.next_due += c.interval;
     const time_point sent = now;
     c.begin_batch();
-    for (unsigned i = 0; i < k; ++i) c.push({rate_mode ? due : sent, sent, c.add_next(plan), measured});
+    for (unsigned i = 0; i < k; ++i) c.push({rate_mode ? due : sent, sent, c.add(plan, next_kind(measured)), measured});
     // Try the write at once; only when the socket buffer is full does the task wait.
     if (auto written = io.send(c.batch()); !written || !*written) {
       const answered a = co_await finish_write(c, io, written);
@@ -397,7 +401,7 @@ task<bool> load_worker::send_paced(connection& c, load_transport& io) {
         }
         --budget_;
       }
-      const std::uint32_t r = c.add_next(plan);
+      const std::uint32_t r = c.add(plan, next_kind(measured));
       c.push({c.next_due, sent, r, measured});
       if (measured) measured_bytes += plan.requests[r].bytes.size();
       c.next_due += c.interval;

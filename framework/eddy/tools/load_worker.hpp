@@ -111,11 +111,14 @@ class load_worker {
   task<answered> finish_write(connection& c, load_transport& io, result<bool> sent);
   void complete(connection& c, int status) noexcept;
   void publish_live() noexcept;
+  std::uint32_t next_kind(bool measured) noexcept;
 
   const load_setup& setup_;
   unsigned index_;
   std::vector<std::unique_ptr<connection>> connections_;
   std::uint64_t budget_ = 0;  // requests left to claim (-n mode)
+  std::uint64_t picks_ = 0;         // measured requests this worker has taken from the order
+  std::uint64_t warmup_picks_ = 0;  // and warm-up ones
   load_stats stats_;
   latency_histogram window_;
   bool stopping_ = false;
