@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <string_view>
 
 using namespace eddy::http;
 
@@ -57,4 +59,17 @@ TEST(UrlCodec, RejectsARawNulAsItRejectsAnEncodedOne) {
   EXPECT_EQ(normalized(std::string_view("/a\0b", 4)), "<rejected>");
   EXPECT_EQ(normalized(std::string_view("/\0", 2)), "<rejected>");
   EXPECT_EQ(normalized("/a%00b"), "<rejected>");
+}
+
+TEST(UrlCodec, TheShapeOfATargetMatchesItsPartsFoundOneAtATime) {
+  for (std::string_view t :
+       {"/", "/plaintext", "/json", "/a/b/c/d/e/f/g/h/i", "/users/42", "/static/hello.txt", "/a?b=c", "/a?b=c?d",
+        "/?", "/a#f", "/a?b#f", "/%41", "/a/../b", "/a/./b", "/.hidden", "/a\\b", "/a?x=%2e%2e/..", "*",
+        "http://example.com/a?b", "", "/abcdefgh?", "/abcdefg#", "/abcdefghijklmno.", "/abcdefghijklmnop\\"}) {
+    const target_shape s = shape_of_target(t);
+    const std::size_t q = std::min(t.find('?'), t.size());
+    EXPECT_EQ(s.query_at, q) << t;
+    EXPECT_EQ(s.fragment, t.find('#') != std::string_view::npos) << t;
+    EXPECT_EQ(s.normal_path, is_normal_path(t.substr(0, q))) << t;
+  }
 }

@@ -10,21 +10,12 @@
 #include <limits>
 
 #include "eddy/http/detail/byte_scan.hpp"
+#include "eddy/http/url_codec.hpp"
 
 namespace eddy::http {
 namespace {
 
-// `lower` is a lowercase literal: a letter of `a` matches in either case (setting the case
-// bit maps exactly the two cases of a letter onto the lowercase one), anything else exactly.
-inline bool iequals(std::string_view a, std::string_view lower) noexcept {
-  if (a.size() != lower.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const char y = lower[i];
-    const char x = y >= 'a' && y <= 'z' ? static_cast<char>(a[i] | 0x20) : a[i];
-    if (x != y) return false;
-  }
-  return true;
-}
+using detail::iequals_lower;
 
 method map_method(std::uint8_t m) noexcept {
   switch (m) {
@@ -168,22 +159,22 @@ struct parser::impl {
     // Only Host (4), Expect (6) and Transfer-Encoding (17) matter here: most fields are
     // passed over on their length alone.
     if (name.size() != 4 && name.size() != 6 && name.size() != 17) return 0;
-    if (name.size() == 4 && iequals(name, "host")) {
+    if (name.size() == 4 && iequals_lower(name, "host")) {
       if (s.head_.has_host && s.kind_ == kind::request) return fail(s, 400, "duplicate Host header");
       s.head_.has_host = true;
-    } else if (name.size() == 17 && iequals(name, "transfer-encoding") && s.kind_ == kind::request) {
+    } else if (name.size() == 17 && iequals_lower(name, "transfer-encoding") && s.kind_ == kind::request) {
       std::string_view codings = h.value.in(s.base_);
       while (!codings.empty()) {
         auto comma = codings.find(',');
         std::string_view c = codings.substr(0, comma);
         while (!c.empty() && (c.front() == ' ' || c.front() == '\t')) c.remove_prefix(1);
         while (!c.empty() && (c.back() == ' ' || c.back() == '\t')) c.remove_suffix(1);
-        if (!c.empty() && !iequals(c, "chunked")) me(p).foreign_coding = true;
+        if (!c.empty() && !iequals_lower(c, "chunked")) me(p).foreign_coding = true;
         if (comma == std::string_view::npos) break;
         codings.remove_prefix(comma + 1);
       }
-    } else if (name.size() == 6 && iequals(name, "expect") && s.kind_ == kind::request) {
-      if (!iequals(h.value.in(s.base_), "100-continue")) return fail(s, 417, "unsupported expectation");
+    } else if (name.size() == 6 && iequals_lower(name, "expect") && s.kind_ == kind::request) {
+      if (!iequals_lower(h.value.in(s.base_), "100-continue")) return fail(s, 417, "unsupported expectation");
       s.head_.expect_continue = true;
     }
     return 0;
@@ -204,7 +195,10 @@ struct parser::impl {
       if (h.method == method::connect) return fail(s, 501, "CONNECT is not supported");
       if (h.version_minor >= 1 && !h.has_host) return fail(s, 400, "missing Host header");
       // A fragment is not part of a request target (RFC 9112 3.2; RFC 9110 4.2.5).
-      if (h.target.in(s.base_).find('#') != std::string_view::npos) return fail(s, 400, "fragment in request target");
+      const target_shape shape = shape_of_target(h.target.in(s.base_));
+      if (shape.fragment) return fail(s, 400, "fragment in request target");
+      h.query_at = static_cast<std::uint32_t>(shape.query_at);
+      h.normal_path = shape.normal_path;
       // Chunked last (else llhttp has already refused the framing) but another coding too.
       if (h.chunked && me(p).foreign_coding) return fail(s, 501, "unsupported transfer coding");
       if (s.body_limit_hook_ && (h.chunked || (h.content_length && *h.content_length > 0))) {
@@ -258,30 +252,13 @@ struct parser::impl {
   static bool line_ends_ok(parser& s, const char* begin, std::size_t len) {
     const char* end = begin + len;
     const char* at = begin;
-    std::size_t next_piece = 0;
-    // Up to 64 bytes at a time, as bit masks of their CRs and LFs: the LFs must be exactly
-    // the bytes after a CR (`carry`: a CR ended the bytes before, its LF comes next).
-    std::uint64_t carry = s.after_cr_ ? 1 : 0;
-    while (at < end) {
-      const char* stop = end;
-      if (next_piece < s.pieces_.size()) stop = s.base_ + s.pieces_[next_piece].offset;
-      while (at < stop) {
-        const std::size_t n = std::min<std::size_t>(64, static_cast<std::size_t>(stop - at));
-        std::uint64_t cr = 0;
-        std::uint64_t lf = 0;
-        detail::crlf_masks(at, n, cr, lf);
-        const std::uint64_t valid = n == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
-        if (lf != (((cr << 1) | carry) & valid)) return false;
-        carry = (cr >> (n - 1)) & 1;
-        at += n;
-      }
-      if (next_piece < s.pieces_.size()) {
-        at = stop + s.pieces_[next_piece].length;
-        ++next_piece;
-      }
+    // The stretches between body pieces (all of it without a body).
+    for (const buffer_span& piece : s.pieces_) {
+      const char* stop = s.base_ + piece.offset;
+      if (!detail::crlf_only(at, static_cast<std::size_t>(stop - at), s.after_cr_)) return false;
+      at = stop + piece.length;
     }
-    s.after_cr_ = carry != 0;
-    return true;
+    return detail::crlf_only(at, static_cast<std::size_t>(end - at), s.after_cr_);
   }
   static int on_message_complete(llhttp_t* p) {
     parser& s = self(p);

@@ -46,6 +46,10 @@ struct message_head {
   http::method method = http::method::get;
   buffer_span method_token;
   buffer_span target;
+  // Where the target's query starts (its size if none) and whether the path before it is
+  // normal (`is_normal_path`), found with the check for a fragment.
+  std::uint32_t query_at = 0;
+  bool normal_path = false;
   // Responses.
   int status = 0;
   buffer_span reason;

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "eddy/http/detail/byte_scan.hpp"
+
 namespace eddy::http {
 namespace {
 
@@ -254,21 +256,19 @@ struct matcher {
 }  // namespace
 
 namespace {
-// Hashed once per request: eight bytes at a time (a multiply and a rotate per word; the
-// last, partial word zero-padded), mixed with the length. Paths are short.
+// Hashed once per request, a word at a time (a multiply and a rotate per word; the last
+// word overlaps the one before, and a path under 8 bytes is one `short_word`), mixed with
+// the length, which tells the overlaps apart. Paths are short.
 std::size_t path_hash(std::string_view s) noexcept {
   std::uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+  const auto mix = [&h](std::uint64_t w) { h = std::rotl((h ^ w) * 0xFF51AFD7ED558CCDull, 29); };
   const char* p = s.data();
-  std::size_t n = s.size();
-  for (; n >= 8; p += 8, n -= 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = std::rotl((h ^ w) * 0xFF51AFD7ED558CCDull, 29);
-  }
-  if (n > 0) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, p, n);
-    h = std::rotl((h ^ w) * 0xFF51AFD7ED558CCDull, 29);
+  const std::size_t n = s.size();
+  if (n >= 8) {
+    for (std::size_t i = 0; i + 8 <= n; i += 8) mix(detail::load8(p + i));
+    if (n % 8 != 0) mix(detail::load8(p + n - 8));
+  } else if (n > 0) {
+    mix(detail::short_word(p, n));
   }
   h ^= h >> 32;
   return static_cast<std::size_t>(h * 0xC4CEB9FE1A85EC53ull >> 16);
@@ -327,7 +327,7 @@ void router::match(method m, std::string_view path, route_match& out) const {
     const std::size_t mask = static_paths_.size() - 1;
     for (std::size_t i = path_hash(*start) & mask; static_paths_[i].leaf; i = (i + 1) & mask) {
       const static_slot& s = static_paths_[i];
-      if (s.path != *start) continue;
+      if (s.path.size() != start->size() || !detail::equal_bytes(s.path.data(), start->data(), start->size())) continue;
       const std::size_t id = s.leaf->routes[static_cast<std::size_t>(m)];
       if (id == no_route) break;
       out.result = route_match::kind::found;

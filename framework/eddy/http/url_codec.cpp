@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "eddy/http/url_codec.hpp"
 
+#include <algorithm>
+
 #include "eddy/http/detail/byte_scan.hpp"
 
 namespace eddy::http {
@@ -68,6 +70,21 @@ bool is_normal_path(std::string_view raw) noexcept {
     previous = c;
   }
   return true;
+}
+
+target_shape shape_of_target(std::string_view target) noexcept {
+  // Most targets are letters, digits and slashes: one test per word ('#', '%' and '.' are
+  // below '/'), which finds no query, no fragment and nothing to normalize.
+  if (!target.empty() && target[0] == '/' && !detail::any_word(target, 'a', [](std::uint64_t w) {
+        return detail::any_byte_below_or_is(w, '/', '?', '\\');
+      })) {
+    return {target.size(), false, true};
+  }
+  target_shape s;
+  s.query_at = std::min(target.find('?'), target.size());
+  s.fragment = target.find('#') != std::string_view::npos;
+  s.normal_path = is_normal_path(target.substr(0, s.query_at));
+  return s;
 }
 
 bool normalize_path(std::string_view raw, std::string& out) {

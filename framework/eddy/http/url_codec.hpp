@@ -25,6 +25,15 @@ bool normalize_path(std::string_view raw, std::string& out);
 /// escape, backslash, NUL or dot segment (most paths). Lets a caller use `raw` in place.
 bool is_normal_path(std::string_view raw) noexcept;
 
+/// A request target read once: where its query starts, whether it has a fragment, and
+/// whether the path before the query is normal (`is_normal_path`).
+struct target_shape {
+  std::size_t query_at = 0;  ///< index of the first '?', or the target's size
+  bool fragment = false;     ///< a '#' anywhere
+  bool normal_path = false;
+};
+target_shape shape_of_target(std::string_view target) noexcept;
+
 /// Calls `fn(key, value)` for each `key=value` pair of a query string or form body (both
 /// still encoded; split on '&'). Stops early if `fn` returns false.
 template <class F>

@@ -416,9 +416,14 @@ class connection final : read_buffer, body_source {
         // that pipelines many requests for a large resource and does not read must not make
         // the server buffer all the responses (it stops reading until this batch is out).
         if (out_.size() >= max_batched_output && !co_await flush()) co_return false;
-        arm(len_ > 0 ? server_.options.header_timeout : server_.options.keep_alive_timeout);
-        head_clock = len_ > 0;
-        continue;
+        if (len_ > 0) {  // pipelined bytes: the next head has begun
+          arm(server_.options.header_timeout);
+          head_clock = true;
+          continue;
+        }
+        // Nothing buffered: write and read below, without a feed of no bytes first (llhttp
+        // finishes the message it paused at when it is next given input).
+        head_clock = false;
       }
       // Nothing complete is buffered: answer what was pipelined, in one write, then read.
       if (!out_.empty()) {

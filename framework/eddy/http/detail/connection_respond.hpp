@@ -16,9 +16,18 @@ namespace eddy::http::detail {
 template <byte_stream S>
 bool connection<S>::respond_start(exchange& x, bool streaming_body, bool& keep) {
   const message_head& head = parser_.head();
-  std::string_view target = origin_form(head.target.in(buf_.get()));
-  std::string_view raw_path = target.substr(0, target.find('?'));
-  std::string_view query = raw_path.size() < target.size() ? target.substr(raw_path.size() + 1) : std::string_view{};
+  // The origin form (almost every request) was measured by the parser; another form is
+  // measured here, after the scheme and authority.
+  std::string_view target = head.target.in(buf_.get());
+  std::size_t query_at = head.query_at;
+  bool normal = head.normal_path;
+  if (target.empty() || target.front() != '/') {
+    target = origin_form(target);
+    query_at = std::min(target.find('?'), target.size());
+    normal = is_normal_path(target.substr(0, query_at));
+  }
+  const std::string_view raw_path = target.substr(0, query_at);
+  const std::string_view query = query_at < target.size() ? target.substr(query_at + 1) : std::string_view{};
   x.keep = head.keep_alive && !server_.draining;
   x.http10 = head.version_minor == 0;
   x.streaming_body = streaming_body;
@@ -26,7 +35,7 @@ bool connection<S>::respond_start(exchange& x, bool streaming_body, bool& keep) 
   // move while a buffered body's handler runs (a streamed body's reads may move it: its
   // path is copied, as the others are).
   std::string_view path = raw_path;
-  if (streaming_body || !is_normal_path(raw_path)) {
+  if (streaming_body || !normal) {
     if (raw_path.size() > path_.capacity()) spare_strings::take(path_);  // handed in when parked
     if (!normalize_path(raw_path, path_)) {
       // Absolute-form and asterisk-form targets, bad escapes, encoded NULs or slashes.

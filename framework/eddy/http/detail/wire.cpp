@@ -101,7 +101,7 @@ std::string_view server_and_date(std::string_view server_name) noexcept {
   const std::time_t now = std::time(nullptr);
   // (An empty view may have no data pointer at all: memcmp and memcpy must not see it.)
   if (now != cached_second || server_name.size() != name_size ||
-      (!server_name.empty() && std::memcmp(name, server_name.data(), server_name.size()) != 0)) {
+      !equal_bytes(name, server_name.data(), server_name.size())) {
     if (!server_name.empty()) std::memcpy(name, server_name.data(), server_name.size());
     name_size = server_name.size();
     cached_second = now;
@@ -139,28 +139,33 @@ void common_fields(head_writer& w, bool keep_alive, bool http10, std::string_vie
 // The head of a response up to its Content-Length value, for the common shape: a status of
 // 100 to 599 with a body, a literal content type, no other fields. A few per thread,
 // rebuilt when the Server/Date block changes (once a second), so that such a head is one
-// copy instead of a dozen.
+// copy instead of a dozen. Each also keeps the whole head for the last body size it was
+// used with (most routes answer with bodies of one size), length and blank line included.
 struct head_prefix {
   std::uint64_t generation = 0;  // of server_and_date; 0: empty
   const char* type = nullptr;
   std::size_t type_size = 0;
-  int status = 0;
-  bool keep_alive = false;
-  bool http10 = false;
+  unsigned shape = 0;  // status, keep-alive, HTTP/1.0: see shape_of
   std::size_t size = 0;
-  char text[320];
+  std::size_t length_for = static_cast<std::size_t>(-1);  // the body size `text` ends with
+  std::size_t full_size = 0;                               // the head with that length
+  char text[352];
 };
+constexpr std::size_t length_room = 24 + 4;  // digits, CRLF CRLF
 
-const head_prefix* cached_prefix(const response& r, std::string_view type, bool keep_alive, bool http10,
-                                 std::string_view server_name) noexcept {
+constexpr unsigned shape_of(int status, bool keep_alive, bool http10) noexcept {
+  return static_cast<unsigned>(status) | (keep_alive ? 1u << 10 : 0) | (http10 ? 1u << 11 : 0);
+}
+
+head_prefix* cached_prefix(const response& r, std::string_view type, bool keep_alive, bool http10,
+                           std::string_view server_name) noexcept {
   thread_local head_prefix cache[8];
   const std::string_view block = server_and_date(server_name);
   if (block.empty()) return nullptr;
-  const auto slot = (static_cast<std::size_t>(r.status()) ^ (reinterpret_cast<std::uintptr_t>(type.data()) >> 3) ^
-                     (keep_alive ? 0 : 5)) % 8;
-  head_prefix& c = cache[slot];
-  if (c.generation == server_and_date_generation && c.type == type.data() && c.type_size == type.size() &&
-      c.status == r.status() && c.keep_alive == keep_alive && c.http10 == http10) {
+  const unsigned shape = shape_of(r.status(), keep_alive, http10);
+  head_prefix& c = cache[(shape ^ (reinterpret_cast<std::uintptr_t>(type.data()) >> 3)) % 8];
+  if (c.generation == server_and_date_generation && c.shape == shape && c.type == type.data() &&
+      c.type_size == type.size()) {
     return &c;
   }
   const std::string_view line = status_line_text(r.status());
@@ -170,7 +175,7 @@ const head_prefix* cached_prefix(const response& r, std::string_view type, bool 
   constexpr std::string_view length_name = "\r\nContent-Length: ";
   const std::string_view connection = !keep_alive ? close : http10 ? keep : std::string_view{};
   const std::size_t size = line.size() + block.size() + connection.size() + type_name.size() + type.size() + length_name.size();
-  if (size > sizeof c.text) return nullptr;
+  if (size + length_room > sizeof c.text) return nullptr;
   char* p = c.text;
   for (std::string_view piece : {line, block, connection, type_name, type, length_name}) {
     if (piece.empty()) continue;  // `connection` is often an empty view, without data
@@ -178,12 +183,11 @@ const head_prefix* cached_prefix(const response& r, std::string_view type, bool 
     p += piece.size();
   }
   c.size = size;
+  c.length_for = static_cast<std::size_t>(-1);
   c.generation = server_and_date_generation;
   c.type = type.data();
   c.type_size = type.size();
-  c.status = r.status();
-  c.keep_alive = keep_alive;
-  c.http10 = http10;
+  c.shape = shape;
   return &c;
 }
 
@@ -194,15 +198,15 @@ void write_response(std::string& out, const response& r, bool with_body, bool ke
   const std::string_view body = r.body();
   if (r.owned_type_.empty() && !r.static_type_.empty() && r.headers().empty() && r.status() >= 100 &&
       r.status() < 600 && !status_has_no_body(r.status())) {
-    if (const head_prefix* prefix = cached_prefix(r, r.static_type_, keep_alive, http10, server_name)) {
-      char length[24 + 4];
-      char* end = std::to_chars(length, length + 24, body.size()).ptr;
-      std::memcpy(end, "\r\n\r\n", 4);
-      end += 4;
-      const auto length_size = static_cast<std::size_t>(end - length);
-      out.reserve(out.size() + prefix->size + length_size + (with_body ? body.size() : 0));
-      out.append(prefix->text, prefix->size);
-      out.append(length, length_size);
+    if (head_prefix* prefix = cached_prefix(r, r.static_type_, keep_alive, http10, server_name)) {
+      if (prefix->length_for != body.size()) {
+        char* end = std::to_chars(prefix->text + prefix->size, prefix->text + prefix->size + 24, body.size()).ptr;
+        std::memcpy(end, "\r\n\r\n", 4);
+        prefix->full_size = static_cast<std::size_t>(end + 4 - prefix->text);
+        prefix->length_for = body.size();
+      }
+      out.reserve(out.size() + prefix->full_size + (with_body ? body.size() : 0));
+      out.append(prefix->text, prefix->full_size);
       if (with_body) out.append(body);
       return;
     }
