@@ -183,15 +183,17 @@ struct parser::impl {
     parser& s = self(p);
     message_head& h = s.head_;
     me(p).in_trailers = true;
-    h.version_major = llhttp_get_http_major(p);
-    h.version_minor = llhttp_get_http_minor(p);
+    // (The public fields of llhttp_t, read in place: the getters are calls into llhttp's
+    // api.c, once per request each.)
+    h.version_major = p->http_major;
+    h.version_minor = p->http_minor;
     h.keep_alive = llhttp_should_keep_alive(p) != 0;
     h.chunked = (p->flags & F_CHUNKED) != 0;
     if (p->flags & F_CONTENT_LENGTH) h.content_length = p->content_length;
     h.upgrade = p->upgrade != 0;
     if (h.version_major != 1) return fail(s, 505, "HTTP version not supported");
     if (s.kind_ == kind::request) {
-      h.method = map_method(llhttp_get_method(p));
+      h.method = map_method(p->method);
       if (h.method == method::connect) return fail(s, 501, "CONNECT is not supported");
       if (h.version_minor >= 1 && !h.has_host) return fail(s, 400, "missing Host header");
       // A fragment is not part of a request target (RFC 9112 3.2; RFC 9110 4.2.5).
@@ -214,7 +216,7 @@ struct parser::impl {
         h.upgrade = false;
       }
     } else {
-      h.status = llhttp_get_status_code(p);
+      h.status = p->status_code;
       // The status code is exactly three digits (RFC 9112 4); llhttp takes one or two as well
       // ("HTTP/1.1 20 OK"; found by fuzzing).
       if (h.status < 100 || h.status > 999) return fail(s, 502, "invalid status code");
