@@ -123,19 +123,32 @@ json& json::push_back(json value) {
 
 void json_escape(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
-  // Eight bytes at a time (the last few padded with a byte that needs no escape): most text
-  // has no control byte, quote or backslash, and goes out in one append.
-  auto clean = [](std::uint64_t w) {
-    return !detail::any_byte_below(w, 0x20) && !detail::any_byte_is(w, '"') && !detail::any_byte_is(w, '\\');
+  // Eight bytes at a time (a last, shorter piece as one padded word): most text has no
+  // control byte, quote or backslash, and goes out in one append.
+  auto clean = [](std::uint64_t w) { return !detail::any_byte_below_or_is(w, 0x20, '"', '\\'); };
+  auto clean_at = [&](std::size_t i, std::size_t n) {
+    return clean(n == 8 ? detail::load8(s.data() + i) : detail::padded_word(s.data() + i, n, ' '));
   };
-  out += '"';
-  std::size_t run = 0;  // copy unescaped runs in one append
   std::size_t i = 0;
   while (i < s.size()) {
     const std::size_t n = std::min<std::size_t>(8, s.size() - i);
-    std::uint64_t w = 0x2020202020202020ull;  // spaces
-    std::memcpy(&w, s.data() + i, n);
-    if (clean(w)) {
+    if (!clean_at(i, n)) break;
+    i += n;
+  }
+  if (i == s.size() && s.size() <= 62) {
+    // Clean and short (keys, most values): quotes and text in one append.
+    char quoted[64];
+    quoted[0] = '"';
+    if (!s.empty()) std::memcpy(quoted + 1, s.data(), s.size());
+    quoted[s.size() + 1] = '"';
+    out.append(quoted, s.size() + 2);
+    return;
+  }
+  out += '"';
+  std::size_t run = 0;  // copy unescaped runs in one append
+  while (i < s.size()) {
+    const std::size_t n = std::min<std::size_t>(8, s.size() - i);
+    if (clean_at(i, n)) {
       i += n;
       continue;
     }

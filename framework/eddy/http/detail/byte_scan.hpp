@@ -66,6 +66,13 @@ constexpr bool any_byte_below_or_is(std::uint64_t v, unsigned n, unsigned char a
   return ((((v - ones * n) & ~v) | ((xa - ones) & ~xa) | ((xb - ones) & ~xb)) & highs) != 0;
 }
 
+/// A string of 1 to 7 bytes as one word for "any byte" tests: its `short_word`, with the
+/// free top bytes (below 4 bytes) set to `pad`.
+inline std::uint64_t padded_word(const char* p, std::size_t n, char pad) noexcept {
+  const std::uint64_t w = short_word(p, n);
+  return n >= 4 ? w : w | (0x0101010101010101ull * static_cast<unsigned char>(pad)) << 24;
+}
+
 /// Calls `word(w)` for `s` in little-endian 8-byte words, for predicates on "any byte": the
 /// last word of a string of 8 bytes or more overlaps the one before it; a shorter string is
 /// one `short_word`, whose free top bytes (below 4 bytes) hold `pad` (a byte the predicate
@@ -79,10 +86,7 @@ bool any_word(std::string_view s, char pad, Word word) noexcept {
       if (word(load8(p + i))) return true;
     return n % 8 != 0 && word(load8(p + n - 8));
   }
-  if (n == 0) return false;
-  std::uint64_t w = short_word(p, n);
-  if (n < 4) w |= (0x0101010101010101ull * static_cast<unsigned char>(pad)) << 24;
-  return word(w);
+  return n != 0 && word(padded_word(p, n, pad));
 }
 
 /// 0x20 in every byte of `w` that is a lowercase ASCII letter, else 0 (per byte, no carries
