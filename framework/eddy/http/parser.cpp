@@ -4,6 +4,7 @@
 #include <llhttp.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cctype>
 #include <cstring>
 #include <string_view>
@@ -257,6 +258,7 @@ struct parser::impl {
     // The stretches between body pieces (all of it without a body).
     for (const buffer_span& piece : s.pieces_) {
       const char* stop = s.base_ + piece.offset;
+      assert(at <= stop && stop + piece.length <= end);  // pieces are in order, within the range
       if (!detail::crlf_only(at, static_cast<std::size_t>(stop - at), s.after_cr_)) return false;
       at = stop + piece.length;
     }

@@ -163,7 +163,9 @@ head_prefix* cached_prefix(const response& r, std::string_view type, bool keep_a
   const std::string_view block = server_and_date(server_name);
   if (block.empty()) return nullptr;
   const unsigned shape = shape_of(r.status(), keep_alive, http10);
-  head_prefix& c = cache[(shape ^ (reinterpret_cast<std::uintptr_t>(type.data()) >> 3)) % 8];
+  // (shape >> 9 brings the keep-alive and HTTP/1.0 bits into the slot: a server answering
+  // both kinds of client must not rebuild the two heads in turn.)
+  head_prefix& c = cache[(shape ^ (shape >> 9) ^ (reinterpret_cast<std::uintptr_t>(type.data()) >> 3)) % 8];
   if (c.generation == server_and_date_generation && c.shape == shape && c.type == type.data() &&
       c.type_size == type.size()) {
     return &c;
