@@ -101,3 +101,11 @@ TEST(Json, IntegralDoublesSerializeAsDoublesAndParseBack) {
   EXPECT_EQ(again, big);
   EXPECT_TRUE(json::parse(json(3.0).dump()).is_double());
 }
+
+TEST(Json, ObjectMembersAreSeparatedRightWhateverTheirKeys) {
+  const std::string long_key(70, 'k');  // past the short path
+  json o{{"a", 1}, {"needs \"escape\"", "v"}, {long_key, json::object()}, {"", json::array({1, json::object()})}};
+  EXPECT_EQ(o.dump(), "{\"a\":1,\"needs \\\"escape\\\"\":\"v\",\"" + long_key + "\":{},\"\":[1,{}]}");
+  EXPECT_EQ(json::object().dump(), "{}");
+  EXPECT_EQ(json::parse(o.dump()), o);
+}
