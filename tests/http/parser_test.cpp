@@ -177,6 +177,8 @@ INSTANTIATE_TEST_SUITE_P(
         bad_request{"duplicate_host", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
         bad_request{"garbage", "\x16\x03\x01garbage\r\n\r\n", 400},
         bad_request{"target_too_long", "GET /" + std::string(100, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n", 414},
+        // Past the whole head's limit too, in one piece: still the target's status.
+        bad_request{"target_past_head_limit", "GET /" + std::string(400, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n", 414},
         bad_request{"head_too_large", "GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(300, 'b') + "\r\n\r\n", 431},
         bad_request{"too_many_headers", "GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\nE: 1\r\n\r\n", 431},
         bad_request{"declared_body_too_large", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n", 413},

@@ -256,6 +256,7 @@ std::vector<bad_request> bad_requests() {
       {"missing host", "GET /hello HTTP/1.1\r\n\r\n", {400}},
       {"two hosts", "GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", {400}},
       {"overlong target", "GET /" + std::string(5000, 'a') + " HTTP/1.1\r\nHost: t\r\n\r\n", {414}},
+      {"target longer than the whole head's limit", "GET /" + std::string(40000, 'a') + " HTTP/1.1\r\nHost: t\r\n\r\n", {414}},
       {"huge header", "GET /hello HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(9000, 'b') + "\r\n\r\n", {431}},
       {"too many headers", many_headers, {431}},
       {"body over the limit", "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 70000\r\n\r\n", {413}},

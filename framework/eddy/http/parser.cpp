@@ -106,7 +106,13 @@ struct parser::impl {
   }
   static int on_url(llhttp_t* p, const char* at, std::size_t len) {
     parser& s = self(p);
-    if (!track(s, at, len, s.head_.target, true)) return head_too_large(s);
+    if (!track(s, at, len, s.head_.target, true)) {
+      // The head's limit was reached inside the target: a target over its own, smaller limit
+      // is the reason to give (414, as nginx does for a request line past its buffers).
+      const buffer_span& t = s.head_.target;
+      const std::size_t target = t.length != 0 ? static_cast<std::size_t>(at + len - (s.base_ + t.offset)) : len;
+      return target > s.limits_.max_target_bytes ? fail(s, 414, "request target too long") : head_too_large(s);
+    }
     if (s.head_.target.length > s.limits_.max_target_bytes) return fail(s, 414, "request target too long");
     return 0;
   }
