@@ -175,6 +175,47 @@ TEST_F(Server, ServesStaticFilesWithRangesAndConditionalRequests) {
   EXPECT_EQ(after->body, "1");
 }
 
+TEST_F(Server, StaticFilesHonourIfRangeIfMatchAndIfUnmodifiedSince) {
+  client c(port());
+  auto full = c.roundtrip(get("/static/digits.txt"));
+  ASSERT_TRUE(full);
+  const std::string etag = full->header("etag").value_or("");
+  const std::string modified = full->header("last-modified").value_or("");
+  ASSERT_FALSE(etag.empty());
+  ASSERT_FALSE(modified.empty());
+  const std::string range = "Range: bytes=2-5\r\n";
+  struct expectation {
+    std::string headers;
+    int status;
+    std::string body;
+  };
+  const expectation cases[] = {
+      // If-Range (RFC 9110 13.1.5): the range only while the validator still holds.
+      {range + "If-Range: " + etag + "\r\n", 206, "2345"},
+      {range + "If-Range: " + modified + "\r\n", 206, "2345"},
+      {range + "If-Range: \"stale\"\r\n", 200, "0123456789"},
+      {range + "If-Range: W/" + etag + "\r\n", 200, "0123456789"},  // weak: never for ranges
+      {range + "If-Range: Thu, 01 Jan 1970 00:00:00 GMT\r\n", 200, "0123456789"},
+      // If-Match and If-Unmodified-Since (13.1.1, 13.1.4): 412 when the file is not that one.
+      {"If-Match: " + etag + "\r\n", 200, "0123456789"},
+      {"If-Match: \"a\", " + etag + "\r\n", 200, "0123456789"},
+      {"If-Match: *\r\n", 200, "0123456789"},
+      {"If-Match: \"other\"\r\n", 412, ""},
+      {"If-Match: W/" + etag + "\r\n", 412, ""},
+      {"If-Unmodified-Since: " + modified + "\r\n", 200, "0123456789"},
+      {"If-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT\r\n", 412, ""},
+      // If-Match wins over If-Unmodified-Since; If-None-Match is still checked after it.
+      {"If-Match: " + etag + "\r\nIf-Unmodified-Since: Thu, 01 Jan 1970 00:00:00 GMT\r\n", 200, "0123456789"},
+      {"If-Match: " + etag + "\r\nIf-None-Match: " + etag + "\r\n", 304, ""},
+  };
+  for (const auto& e : cases) {
+    auto r = c.roundtrip(get("/static/digits.txt", e.headers));
+    ASSERT_TRUE(r) << e.headers;
+    EXPECT_EQ(r->status, e.status) << e.headers;
+    EXPECT_EQ(r->body, e.body) << e.headers;
+  }
+}
+
 TEST_F(Server, NeverServesFilesOutsideTheStaticRoot) {
   const char* attempts[] = {
       "/static/../secret.txt",          "/static/%2e%2e/secret.txt",       "/static/..%2fsecret.txt",

@@ -85,19 +85,34 @@ std::optional<std::time_t> parse_http_time(std::string_view s) {
   return timegm(&tm);
 }
 
-bool etag_matches(std::string_view header, std::string_view etag) {
+// Whether the list of entity tags in `header` (or "*") names `etag`: weak comparison for
+// If-None-Match, strong (a weak tag never matches) for If-Match and If-Range (RFC 9110 8.8.3.2).
+bool etag_matches(std::string_view header, std::string_view etag, bool strong = false) {
   if (header == "*") return true;
   while (!header.empty()) {
     auto comma = header.find(',');
     std::string_view tag = header.substr(0, comma);
-    while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
-    while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
-    if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);  // weak comparison (RFC 9110 13.1.2)
-    if (tag == etag) return true;
+    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
+    const bool weak = tag.substr(0, 2) == "W/";
+    if (weak) tag.remove_prefix(2);
+    if (tag == etag && !(strong && weak)) return true;
     if (comma == std::string_view::npos) break;
     header.remove_prefix(comma + 1);
   }
   return false;
+}
+
+// Whether a Range header may be honoured under `If-Range` (RFC 9110 13.1.5): an entity tag
+// that matches strongly, or exactly the file's Last-Modified date. Anything else means the
+// client's copy is stale: the whole file (200) is sent.
+bool if_range_holds(std::string_view value, std::string_view etag, std::time_t mtime) {
+  if (value.empty()) return false;
+  if (value.front() == '"' || value.substr(0, 2) == "W/") {
+    return value.find(',') == std::string_view::npos && etag_matches(value, etag, true);
+  }
+  const auto t = parse_http_time(value);
+  return t && *t == mtime;
 }
 
 }  // namespace
@@ -124,6 +139,18 @@ response file_response(const request& req, const std::string& path) {
     r.headers().add("Last-Modified", last_modified);
     return r;
   };
+  // Preconditions in RFC 9110 13.2.2's order: If-Match, else If-Unmodified-Since (412 when
+  // the file changed), then If-None-Match, else If-Modified-Since (304 when it did not).
+  auto precondition_failed = [&] {
+    ::close(fd);
+    return response(412);
+  };
+  if (auto im = req.header("If-Match")) {
+    if (!etag_matches(*im, etag, true)) return precondition_failed();
+  } else if (auto ius = req.header("If-Unmodified-Since")) {
+    auto t = parse_http_time(*ius);
+    if (t && st.st_mtime > *t) return precondition_failed();
+  }
   if (auto inm = req.header("If-None-Match")) {
     if (etag_matches(*inm, etag)) return not_modified();
   } else if (auto ims = req.header("If-Modified-Since")) {
@@ -133,7 +160,9 @@ response file_response(const request& req, const std::string& path) {
 
   std::uint64_t first = 0, last = size ? size - 1 : 0;
   int status = 200;
-  if (auto range = req.header("Range"); range && req.method() == method::get) {
+  const auto if_range = req.header("If-Range");
+  if (auto range = req.header("Range");
+      range && req.method() == method::get && (!if_range || if_range_holds(*if_range, etag, st.st_mtime))) {
     // One range only ("bytes=a-b", "bytes=a-", "bytes=-n"); anything else is ignored (200)
     // as RFC 9110 14.2 allows, except an unsatisfiable single range (416).
     std::string_view spec = *range;
