@@ -105,6 +105,18 @@ TEST(Parser, ParsesASimpleRequestSplitAtEveryByte) {
   });
 }
 
+TEST(Parser, AcceptsEveryFormOfAValidHostValue) {
+  for (const char* host : {"example.com", "127.0.0.1:8080", "[::1]:80", "[fe80::1%25eth0]", "a-b_c~d.example:1",
+                           "", "xn--bcher-kva.example"}) {
+    const std::string wire = std::string("GET / HTTP/1.1\r\nHost: ") + host + "\r\n\r\n";
+    for_every_split(parser::kind::request, wire, [&](const outcome& o) {
+      EXPECT_EQ(o.error_status, 0) << host << ": " << o.error_reason;
+      ASSERT_EQ(o.messages.size(), 1u) << host;
+      EXPECT_EQ(o.messages[0].headers[0].second, host);
+    });
+  }
+}
+
 TEST(Parser, PipelinedRequestsWithBodiesComeOutInOrder) {
   std::string wire =
       "POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello"
@@ -175,6 +187,12 @@ INSTANTIATE_TEST_SUITE_P(
         bad_request{"bare_lf_in_header", "GET / HTTP/1.1\r\nHost: a\nX: y\r\n\r\n", 400},
         bad_request{"missing_host", "GET / HTTP/1.1\r\n\r\n", 400},
         bad_request{"duplicate_host", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+        bad_request{"host_with_space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400},
+        bad_request{"host_with_userinfo", "GET / HTTP/1.1\r\nHost: user@a\r\n\r\n", 400},
+        bad_request{"host_with_path", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400},
+        bad_request{"host_non_ascii", "GET / HTTP/1.1\r\nHost: \xc3\xa9.example\r\n\r\n", 400},
+        bad_request{"http10_with_transfer_encoding", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+        bad_request{"http10_with_te_and_cl", "POST / HTTP/1.0\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
         bad_request{"garbage", "\x16\x03\x01garbage\r\n\r\n", 400},
         bad_request{"target_too_long", "GET /" + std::string(100, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n", 414},
         // Past the whole head's limit too, in one piece: still the target's status.

@@ -4,6 +4,7 @@
 #include <llhttp.h>
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cctype>
 #include <cstring>
@@ -17,6 +18,21 @@ namespace eddy::http {
 namespace {
 
 using detail::iequals_lower;
+
+// The bytes of a Host field value (RFC 3986 3.2.2 reg-name, IP-literal and IPv4address,
+// with a port): unreserved, sub-delims, '%', ':', '[' and ']'.
+bool is_host_value(std::string_view v) noexcept {
+  static constexpr auto allowed = [] {
+    std::array<bool, 256> t{};
+    for (unsigned char c = '0'; c <= '9'; ++c) t[c] = true;
+    for (unsigned char c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
+    for (unsigned char c : std::string_view("-._~!$&'()*+,;=%:[]")) t[c] = true;
+    return t;
+  }();
+  for (const char c : v)
+    if (!allowed[static_cast<unsigned char>(c)]) return false;
+  return true;
+}
 
 method map_method(std::uint8_t m) noexcept {
   switch (m) {
@@ -167,7 +183,13 @@ struct parser::impl {
     // passed over on their length alone.
     if (name.size() != 4 && name.size() != 6 && name.size() != 17) return 0;
     if (name.size() == 4 && iequals_lower(name, "host")) {
-      if (s.head_.has_host && s.kind_ == kind::request) return fail(s, 400, "duplicate Host header");
+      if (s.kind_ == kind::request) {
+        if (s.head_.has_host) return fail(s, 400, "duplicate Host header");
+        // An invalid Host value is a 400 too (RFC 9112 3.2): uri-host [":" port], so the
+        // characters of a reg-name, an IP literal's brackets and the colon, and nothing
+        // else (no space, '/', '@', '?', quote, backslash or non-ASCII byte).
+        if (!is_host_value(h.value.in(s.base_))) return fail(s, 400, "invalid Host header");
+      }
       s.head_.has_host = true;
     } else if (name.size() == 17 && iequals_lower(name, "transfer-encoding") && s.kind_ == kind::request) {
       std::string_view codings = h.value.in(s.base_);
@@ -200,6 +222,11 @@ struct parser::impl {
     h.upgrade = p->upgrade != 0;
     if (h.version_major != 1) return fail(s, 505, "HTTP version not supported");
     if (s.kind_ == kind::request) {
+      // HTTP/1.0 has no Transfer-Encoding: its framing is faulty whatever else the head says
+      // (RFC 9112 6.1), and a proxy in front may have framed it differently.
+      if (h.version_minor == 0 && (p->flags & F_TRANSFER_ENCODING)) {
+        return fail(s, 400, "Transfer-Encoding in an HTTP/1.0 request");
+      }
       h.method = map_method(p->method);
       if (h.method == method::connect) return fail(s, 501, "CONNECT is not supported");
       if (h.version_minor >= 1 && !h.has_host) return fail(s, 400, "missing Host header");
