@@ -3,6 +3,10 @@
 // multi-worker runner with signal handling (`run`).
 #include <sys/resource.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -179,6 +183,14 @@ void app::run(serve_options options) {
     lim.rlim_cur = lim.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &lim);
   }
+#if defined(__GLIBC__)
+  // Large buffers (request bodies, big responses) are mapped and unmapped one by one rather
+  // than carved from the heap. glibc's adaptive threshold otherwise moves up to the largest
+  // buffer freed, and the memory of a burst stays resident after it: 200 concurrent 1 MiB
+  // uploads left the web app at 200 MB, and at 20 MB with this. MALLOC_MMAP_THRESHOLD_ in
+  // the environment still decides when set.
+  if (std::getenv("MALLOC_MMAP_THRESHOLD_") == nullptr) ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
   unsigned n = options.workers ? options.workers : std::max(1u, std::thread::hardware_concurrency());
   (void)proxy_trust(options.trusted_proxies);  // a bad entry throws here, not in a worker
   auto addr = address::parse(options.host, options.port);
