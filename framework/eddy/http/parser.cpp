@@ -29,13 +29,21 @@ bool is_host_value(std::string_view v) noexcept {
     for (unsigned char c : std::string_view("-._~!$&'()*+,;=%:[]")) t[c] = 1;
     return t;
   }();
-  // Without a branch per byte: the value is checked once per request.
+  // Clients send one Host over and over: the last valid value of this thread is known good.
+  thread_local char last[32];
+  thread_local std::size_t last_size = sizeof last + 1;
+  if (v.size() == last_size && detail::equal_bytes(last, v.data(), v.size())) return true;
   const auto at = [&v](std::size_t i) { return allowed[static_cast<unsigned char>(v[i])]; };
   unsigned ok = 1;
   std::size_t i = 0;
   for (; i + 4 <= v.size(); i += 4) ok &= at(i) & at(i + 1) & at(i + 2) & at(i + 3);
   for (; i < v.size(); ++i) ok &= at(i);
-  return ok != 0;
+  if (ok == 0) return false;
+  if (v.size() <= sizeof last) {
+    if (!v.empty()) std::memcpy(last, v.data(), v.size());
+    last_size = v.size();
+  }
+  return true;
 }
 
 method map_method(std::uint8_t m) noexcept {
