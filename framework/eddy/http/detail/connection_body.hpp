@@ -13,11 +13,14 @@ template <byte_stream S>
 std::uint64_t connection<S>::body_limit_for(void* ctx, const message_head& head, const char* base) noexcept {
   auto& self = *static_cast<connection*>(ctx);
   const std::uint64_t server_limit = self.server_.options.limits.max_body_bytes;
-  std::string_view target = origin_form(head.target.in(base));
-  std::string_view raw_path = target.substr(0, target.find('?'));
+  const target_parts target = split_target(head, base);
   try {
-    if (!normalize_path(raw_path, self.path_)) return server_limit;  // answered 400 later
-    self.policy_ = self.server_.application->body_policy_for(head.method, self.path_);
+    std::string_view path = target.raw_path;
+    if (!target.normal_path) {
+      if (!normalize_path(target.raw_path, self.path_)) return server_limit;  // answered 400 later
+      path = self.path_;
+    }
+    self.policy_ = self.server_.application->body_policy_for(head.method, path);
   } catch (...) {
     return server_limit;  // out of memory while matching: fall back to the plain path
   }

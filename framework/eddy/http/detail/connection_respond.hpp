@@ -16,18 +16,7 @@ namespace eddy::http::detail {
 template <byte_stream S>
 bool connection<S>::respond_start(exchange& x, bool streaming_body, bool& keep) {
   const message_head& head = parser_.head();
-  // The origin form (almost every request) was measured by the parser; another form is
-  // measured here, after the scheme and authority.
-  std::string_view target = head.target.in(buf_.get());
-  std::size_t query_at = head.query_at;
-  bool normal = head.normal_path;
-  if (target.empty() || target.front() != '/') {
-    target = origin_form(target);
-    query_at = std::min(target.find('?'), target.size());
-    normal = is_normal_path(target.substr(0, query_at));
-  }
-  const std::string_view raw_path = target.substr(0, query_at);
-  const std::string_view query = query_at < target.size() ? target.substr(query_at + 1) : std::string_view{};
+  const auto [raw_path, query, normal] = split_target(head, buf_.get());
   x.keep = head.keep_alive && !server_.draining;
   x.http10 = head.version_minor == 0;
   x.streaming_body = streaming_body;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "eddy/http/detail/wire.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include "eddy/http/detail/byte_scan.hpp"
 #include "eddy/http/headers.hpp"
 #include "eddy/http/status.hpp"
+#include "eddy/http/url_codec.hpp"
 
 namespace eddy::http::detail {
 namespace {
@@ -284,6 +286,19 @@ std::string_view origin_form(std::string_view target) noexcept {
     }
   }
   return target;
+}
+
+target_parts split_target(const message_head& head, const char* base) noexcept {
+  std::string_view target = head.target.in(base);
+  std::size_t query_at = head.query_at;
+  bool normal = head.normal_path;
+  if (target.empty() || target.front() != '/') {
+    target = origin_form(target);
+    query_at = std::min(target.find('?'), target.size());
+    normal = is_normal_path(target.substr(0, query_at));
+  }
+  return {target.substr(0, query_at), query_at < target.size() ? target.substr(query_at + 1) : std::string_view{},
+          normal};
 }
 
 bool fields_are_safe(const response& r) noexcept {

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "eddy/http/parser.hpp"
 #include "eddy/http/response.hpp"
 #include "eddy/http/response_stream.hpp"
 
@@ -36,6 +37,16 @@ bool fields_are_safe(const response& r) noexcept;
 /// http://host/p HTTP/1.1", RFC 9112 3.2.2): the path is what follows the authority ("/" if
 /// none).
 std::string_view origin_form(std::string_view target) noexcept;
+
+/// A parsed request's target in parts: the raw path and query of its origin form, and
+/// whether the path is normal (`is_normal_path`). The parser measured an origin-form target
+/// already (`message_head::query_at`, `normal_path`); another form is measured here.
+struct target_parts {
+  std::string_view raw_path;
+  std::string_view query;
+  bool normal_path = false;
+};
+target_parts split_target(const message_head& head, const char* base) noexcept;
 
 /// The head of a streamed response (chunked unless `s.chunked()` is false).
 void write_stream_head(std::string& out, const response_stream& s, bool keep_alive,
