@@ -3,7 +3,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <ctime>
 #include <cstdint>
 #include <system_error>
 
@@ -12,7 +15,35 @@
 namespace eddy::detail {
 namespace {
 constexpr int max_events = 256;
+
+// epoll_wait(2) takes its timeout in whole milliseconds: a timer due in 0.3 ms would fire up
+// to a millisecond late (the timeout must round up, or the loop spins on zero-timeout polls
+// until the timer is due). epoll_pwait2(2) (Linux 5.11, glibc 2.35) takes a timespec, so the
+// loop wakes when the timer is due. Where the kernel or a seccomp filter refuses it, epoll_wait
+// is used from then on.
+int wait_for_events(int fd, epoll_event* events, std::chrono::nanoseconds timeout) noexcept {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+  static std::atomic<bool> precise{true};
+  if (timeout.count() > 0 && precise.load(std::memory_order_relaxed)) {
+    const auto s = std::chrono::duration_cast<std::chrono::seconds>(timeout);
+    timespec ts{};
+    ts.tv_sec = s.count() > 86'400 ? 86'400 : static_cast<time_t>(s.count());
+    ts.tv_nsec = s.count() > 86'400 ? 0 : static_cast<long>((timeout - s).count());
+    const int n = ::epoll_pwait2(fd, events, max_events, &ts, nullptr);
+    if (n >= 0 || (errno != ENOSYS && errno != EPERM)) return n;
+    precise.store(false, std::memory_order_relaxed);
+  }
+#endif
+  int timeout_ms = -1;
+  if (timeout.count() >= 0) {
+    // Round up so a timer due in 0.3 ms does not turn into a busy loop of zero-timeout polls.
+    auto ms = std::chrono::ceil<std::chrono::milliseconds>(timeout).count();
+    timeout_ms = ms > 86'400'000 ? 86'400'000 : static_cast<int>(ms);
+  }
+  return ::epoll_wait(fd, events, max_events, timeout_ms);
 }
+
+}  // namespace
 
 reactor::reactor() {
   fd_ = ::epoll_create1(EPOLL_CLOEXEC);
@@ -55,14 +86,8 @@ void reactor::remove(io_state& s) noexcept {
 
 int reactor::poll(std::chrono::nanoseconds timeout, void (*sink)(void*, const io_event&),
                   void* ctx) {
-  int timeout_ms = -1;
-  if (timeout.count() >= 0) {
-    // Round up so a timer due in 0.3 ms does not turn into a busy loop of zero-timeout polls.
-    auto ms = std::chrono::ceil<std::chrono::milliseconds>(timeout).count();
-    timeout_ms = ms > 86'400'000 ? 86'400'000 : static_cast<int>(ms);
-  }
   epoll_event events[max_events];
-  int n = ::epoll_wait(fd_, events, max_events, timeout_ms);
+  int n = wait_for_events(fd_, events, timeout);
   if (n < 0) {
     if (errno == EINTR) return 0;
     throw std::system_error(errno, std::system_category(), "epoll_wait");

@@ -85,7 +85,8 @@ int reactor::poll(std::chrono::nanoseconds timeout, void (*sink)(void*, const io
   timespec ts{};
   timespec* tsp = nullptr;
   if (timeout.count() >= 0) {
-    // kqueue takes nanoseconds: no rounding needed (epoll rounds up to whole milliseconds).
+    // kqueue takes nanoseconds: no rounding needed (as with epoll_pwait2; epoll_wait rounds
+    // up to whole milliseconds).
     // Waits beyond a day are capped like the epoll backend's; the loop simply polls again.
     constexpr std::int64_t day_ns = 86'400'000'000'000;
     std::int64_t ns = timeout.count() > day_ns ? day_ns : timeout.count();
