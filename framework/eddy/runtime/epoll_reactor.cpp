@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <ctime>
 #include <cstdint>
+#include <ctime>
 #include <system_error>
 
 #include "eddy/runtime/reactor.hpp"
@@ -18,29 +19,37 @@ constexpr int max_events = 256;
 
 // epoll_wait(2) takes its timeout in whole milliseconds: a timer due in 0.3 ms would fire up
 // to a millisecond late (the timeout must round up, or the loop spins on zero-timeout polls
-// until the timer is due). epoll_pwait2(2) (Linux 5.11, glibc 2.35) takes a timespec, so the
-// loop wakes when the timer is due. Where the kernel or a seccomp filter refuses it, epoll_wait
-// is used from then on.
+// until the timer is due). epoll_pwait2(2) (Linux 5.11) takes a timespec, so the loop wakes
+// when the timer is due. Where the kernel or a seccomp filter refuses it, epoll_pwait with
+// whole milliseconds is used from then on.
+//
+// Both go through syscall(2), as recv and send do (net/detail/socket_ops.cpp): glibc's
+// wrappers are cancellation points, and in a process with threads each call toggles
+// asynchronous cancellation around the system call; a loop has no use for that. syscall(2) is
+// variadic: every argument is passed as a long or a pointer. A null signal mask leaves the
+// mask alone (its size argument is then not read).
 int wait_for_events(int fd, epoll_event* events, std::chrono::nanoseconds timeout) noexcept {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 35))
+#ifdef SYS_epoll_pwait2
   static std::atomic<bool> precise{true};
   if (timeout.count() > 0 && precise.load(std::memory_order_relaxed)) {
     const auto s = std::chrono::duration_cast<std::chrono::seconds>(timeout);
     timespec ts{};
     ts.tv_sec = s.count() > 86'400 ? 86'400 : static_cast<time_t>(s.count());
     ts.tv_nsec = s.count() > 86'400 ? 0 : static_cast<long>((timeout - s).count());
-    const int n = ::epoll_pwait2(fd, events, max_events, &ts, nullptr);
-    if (n >= 0 || (errno != ENOSYS && errno != EPERM)) return n;
+    const long n = ::syscall(SYS_epoll_pwait2, static_cast<long>(fd), events, static_cast<long>(max_events), &ts,
+                             nullptr, 0L);
+    if (n >= 0 || (errno != ENOSYS && errno != EPERM)) return static_cast<int>(n);
     precise.store(false, std::memory_order_relaxed);
   }
 #endif
-  int timeout_ms = -1;
+  long timeout_ms = -1;
   if (timeout.count() >= 0) {
     // Round up so a timer due in 0.3 ms does not turn into a busy loop of zero-timeout polls.
     auto ms = std::chrono::ceil<std::chrono::milliseconds>(timeout).count();
-    timeout_ms = ms > 86'400'000 ? 86'400'000 : static_cast<int>(ms);
+    timeout_ms = ms > 86'400'000 ? 86'400'000 : static_cast<long>(ms);
   }
-  return ::epoll_wait(fd, events, max_events, timeout_ms);
+  return static_cast<int>(::syscall(SYS_epoll_pwait, static_cast<long>(fd), events, static_cast<long>(max_events),
+                                    timeout_ms, nullptr, 0L));
 }
 
 }  // namespace
@@ -90,7 +99,7 @@ int reactor::poll(std::chrono::nanoseconds timeout, void (*sink)(void*, const io
   int n = wait_for_events(fd_, events, timeout);
   if (n < 0) {
     if (errno == EINTR) return 0;
-    throw std::system_error(errno, std::system_category(), "epoll_wait");
+    throw std::system_error(errno, std::system_category(), "epoll_pwait");
   }
   int reported = 0;
   for (int i = 0; i < n; ++i) {
