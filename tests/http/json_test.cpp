@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "eddy/http/json.hpp"
 
+#include "eddy/http/response.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -108,4 +110,50 @@ TEST(Json, ObjectMembersAreSeparatedRightWhateverTheirKeys) {
   EXPECT_EQ(o.dump(), "{\"a\":1,\"needs \\\"escape\\\"\":\"v\",\"" + long_key + "\":{},\"\":[1,{}]}");
   EXPECT_EQ(json::object().dump(), "{}");
   EXPECT_EQ(json::parse(o.dump()), o);
+}
+
+TEST(JsonFields, WriteTheSameTextAsTheTreeForEveryKindOfValue) {
+  using eddy::http::json_dump_fields;
+  const std::string name = "needs \"escape\"\n";
+  const json nested{{"a", json::array({1, 2})}};
+  std::string out;
+  json_dump_fields(out, {{"null", nullptr},
+                         {"t", true},
+                         {"i", -7},
+                         {"u", 42u},
+                         {"big", std::int64_t{1} << 60},
+                         {"d", 2.5},
+                         {"whole", 3.0},
+                         {"nan", std::nan("")},
+                         {"lit", "x"},
+                         {"str", name},
+                         {"sv", std::string_view("sv")},
+                         {"tmp", "user " + std::to_string(7)},
+                         {"nested", nested},
+                         {"inline", {{"k", 1}}},
+                         {name, 0}});
+  const json tree{{"null", nullptr},       {"t", true},     {"i", -7},       {"u", 42u},
+                  {"big", std::int64_t{1} << 60}, {"d", 2.5}, {"whole", 3.0}, {"nan", std::nan("")},
+                  {"lit", "x"},            {"str", name},   {"sv", "sv"},    {"tmp", "user 7"},
+                  {"nested", nested},      {"inline", json{{"k", 1}}},       {name, 0}};
+  EXPECT_EQ(out, tree.dump());
+  EXPECT_EQ(json::parse(out).find("str")->as_string(), name);
+}
+
+TEST(JsonFields, AnEmptyListIsAnEmptyObjectAndTextIsAppended) {
+  std::string out = "[";
+  eddy::http::json_dump_fields(out, {});
+  EXPECT_EQ(out, "[{}");
+}
+
+TEST(JsonFields, ResponseJsonTakesABracedListAsFieldsAndAValueAsATree) {
+  using eddy::http::response;
+  const response fields = response::json({{"message", "Hello, World!"}, {"id", 7}}, 201);
+  EXPECT_EQ(fields.body(), R"({"message":"Hello, World!","id":7})");
+  EXPECT_EQ(fields.status(), 201);
+  EXPECT_EQ(fields.content_type(), "application/json");
+  const json tree{{"list", json::array({1})}};
+  EXPECT_EQ(response::json(tree).body(), R"({"list":[1]})");
+  EXPECT_EQ(response::json(json::array({1, "a"})).body(), R"([1,"a"])");
+  EXPECT_EQ(response::json({}).body(), "{}");
 }

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <span>
 
 #include "eddy/http/detail/byte_scan.hpp"
 
@@ -46,6 +47,28 @@ json convert(simdjson::dom::element e) {
     case element_type::NULL_VALUE: return json();
   }
   return json();
+}
+
+void append_int(std::string& out, std::int64_t i) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, i);
+  out.append(buf, r.ptr);
+}
+
+void append_double(std::string& out, double d) {
+  if (!std::isfinite(d)) {
+    out += "null";  // JSON has no NaN or infinity
+    return;
+  }
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, d);
+  out.append(buf, r.ptr);
+  // The shortest form of an integral double has no '.' or exponent ("5.5e20" comes out as
+  // "550000000000000000000"): past 2^64 no JSON parser reads that back (simdjson fails:
+  // found by fuzzing), and below it the value would come back as an integer.
+  if (std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)).find_first_of(".e") == std::string_view::npos) {
+    out += ".0";
+  }
 }
 
 }  // namespace
@@ -180,29 +203,8 @@ void json::dump_to(std::string& out) const {
   switch (v_.index()) {
     case 0: out += "null"; break;
     case 1: out += std::get<bool>(v_) ? "true" : "false"; break;
-    case 2: {
-      char buf[24];
-      auto r = std::to_chars(buf, buf + sizeof buf, std::get<std::int64_t>(v_));
-      out.append(buf, r.ptr);
-      break;
-    }
-    case 3: {
-      double d = std::get<double>(v_);
-      if (!std::isfinite(d)) {
-        out += "null";  // JSON has no NaN or infinity
-        break;
-      }
-      char buf[32];
-      auto r = std::to_chars(buf, buf + sizeof buf, d);
-      out.append(buf, r.ptr);
-      // The shortest form of an integral double has no '.' or exponent ("5.5e20" comes out as
-      // "550000000000000000000"): past 2^64 no JSON parser reads that back (simdjson fails:
-      // found by fuzzing), and below it the value would come back as an integer.
-      if (std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)).find_first_of(".e") == std::string_view::npos) {
-        out += ".0";
-      }
-      break;
-    }
+    case 2: append_int(out, std::get<std::int64_t>(v_)); break;
+    case 3: append_double(out, std::get<double>(v_)); break;
     case 4: json_escape(out, std::get<std::string>(v_)); break;
     case 5: {
       out += '[';
@@ -229,6 +231,35 @@ void json::dump_to(std::string& out) const {
       break;
     }
   }
+}
+
+void json_ref::dump_to(std::string& out) const {
+  switch (kind_) {
+    case kind::null: out += "null"; break;
+    case kind::boolean: out += u_.b ? "true" : "false"; break;
+    case kind::integer: append_int(out, u_.i); break;
+    case kind::number: append_double(out, u_.d); break;
+    case kind::string: json_escape(out, std::string_view(u_.s.data, u_.s.size)); break;
+    case kind::value: u_.v->dump_to(out); break;
+    case kind::object: dump_fields(out, u_.f.data, u_.f.size); break;
+  }
+}
+
+void json_ref::dump_fields(std::string& out, const json_field* fields, std::size_t n) {
+  out += '{';
+  bool first = true;
+  for (const json_field& f : std::span(fields, n)) {
+    if (!first) out += ',';
+    first = false;
+    json_escape(out, f.key());
+    out += ':';
+    f.value().dump_to(out);
+  }
+  out += '}';
+}
+
+void json_dump_fields(std::string& out, std::initializer_list<json_field> fields) {
+  json_ref::dump_fields(out, fields.begin(), fields.size());
 }
 
 std::string json::dump() const {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <stdexcept>
@@ -89,5 +90,75 @@ class json {
 
 /// Appends `s` to `out` as a JSON string literal (quotes included).
 void json_escape(std::string& out, std::string_view s);
+
+class json_field;
+
+/// A value that a `json_field` refers to without copying it: a scalar, a string, a `json`, or
+/// a braced list of fields (a nested object). Only for building an argument list that is
+/// serialized at once (see `json_field`).
+class json_ref {
+ public:
+  json_ref(std::nullptr_t) noexcept {}
+  json_ref(bool b) noexcept : kind_(kind::boolean) { u_.b = b; }
+  template <class I>
+    requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
+  json_ref(I i) noexcept : kind_(kind::integer) {
+    u_.i = static_cast<std::int64_t>(i);
+  }
+  json_ref(double d) noexcept : kind_(kind::number) { u_.d = d; }
+  json_ref(float d) noexcept : kind_(kind::number) { u_.d = d; }
+  json_ref(const char* s) noexcept : json_ref(std::string_view(s)) {}
+  json_ref(const std::string& s) noexcept : json_ref(std::string_view(s)) {}
+  json_ref(std::string_view s) noexcept : kind_(kind::string) { u_.s = {s.data(), s.size()}; }
+  json_ref(const json& v) noexcept : kind_(kind::value) { u_.v = &v; }
+  /// A nested object: `{"user", {{"id", 7}}}`.
+  json_ref(std::initializer_list<json_field> fields) noexcept;
+
+  /// Appends the value as JSON text (as `json::dump_to` would).
+  void dump_to(std::string& out) const;
+
+ private:
+  friend void json_dump_fields(std::string& out, std::initializer_list<json_field> fields);
+  static void dump_fields(std::string& out, const json_field* fields, std::size_t n);
+
+  enum class kind : unsigned char { null, boolean, integer, number, string, value, object };
+  kind kind_ = kind::null;
+  union {
+    bool b;
+    std::int64_t i;
+    double d;
+    struct {
+      const char* data;
+      std::size_t size;
+    } s;
+    const json* v;
+    struct {
+      const json_field* data;
+      std::size_t size;
+    } f;
+  } u_{};
+};
+
+/// One member of an object that is written out at once and never stored:
+/// `response::json({{"message", "Hello"}, {"id", id}})` serializes without building a
+/// `json` tree, so it allocates nothing but the text. It refers to its key and value: it
+/// lives only as long as the expression that names it.
+class json_field {
+ public:
+  json_field(std::string_view key, json_ref value) noexcept : key_(key), value_(value) {}
+  std::string_view key() const noexcept { return key_; }
+  const json_ref& value() const noexcept { return value_; }
+
+ private:
+  std::string_view key_;
+  json_ref value_;
+};
+
+inline json_ref::json_ref(std::initializer_list<json_field> fields) noexcept : kind_(kind::object) {
+  u_.f = {fields.begin(), fields.size()};
+}
+
+/// Appends `{"key":value,...}` for `fields` (in order; keys are not checked for repeats).
+void json_dump_fields(std::string& out, std::initializer_list<json_field> fields);
 
 }  // namespace eddy::http

@@ -16,6 +16,13 @@ response response::json(const http::json& value, int status) {
   return with_body(status, std::move(body), "application/json");
 }
 
+response response::json(std::initializer_list<json_field> fields, int status) {
+  std::string body;
+  detail::spare_strings::take(body);
+  json_dump_fields(body, fields);
+  return with_body(status, std::move(body), "application/json");
+}
+
 response& response::header(std::string name, std::string value) {
   if (!is_valid_field_name(name) || !is_valid_field_value(value)) {
     throw std::invalid_argument("response header '" + name + "' has an invalid name or value");

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -46,6 +47,10 @@ class response {
   }
   /// Serializes `value` as `application/json`.
   static response json(const http::json& value, int status = 200);
+  /// An object written straight from its fields, without building a `json`:
+  /// `response::json({{"message", "Hello"}, {"id", 7}})` (chosen for a braced list of
+  /// pairs; `{}` gives `{}`).
+  static response json(std::initializer_list<json_field> fields, int status = 200);
   /// Already-serialized JSON text.
   static response json_text(std::string body, int status = 200) {
     return with_body(status, std::move(body), "application/json");
