@@ -152,6 +152,28 @@ void json_escape(std::string& out, std::string_view s) {
   auto clean_at = [&](std::size_t i, std::size_t n) {
     return clean(n == 8 ? detail::load8(s.data() + i) : detail::padded_word(s.data() + i, n, ' '));
   };
+  if (const char* p = s.data(); s.size() <= 16) {
+    // Keys and most short values: one or two word tests, fixed-size copies, one append.
+    const std::size_t n = s.size();
+    const bool is_clean = n == 0 || (n < 8 ? clean(detail::padded_word(p, n, ' '))
+                                           : clean(detail::load8(p)) && clean(detail::load8(p + n - 8)));
+    if (is_clean) {
+      char quoted[18];
+      quoted[0] = '"';
+      if (n >= 8) {
+        std::memcpy(quoted + 1, p, 8);
+        std::memcpy(quoted + 1 + n - 8, p + n - 8, 8);
+      } else if (n >= 4) {
+        std::memcpy(quoted + 1, p, 4);
+        std::memcpy(quoted + 1 + n - 4, p + n - 4, 4);
+      } else {
+        for (std::size_t k = 0; k < n; ++k) quoted[1 + k] = p[k];
+      }
+      quoted[n + 1] = '"';
+      out.append(quoted, n + 2);
+      return;
+    }
+  }
   std::size_t i = 0;
   while (i < s.size()) {
     const std::size_t n = std::min<std::size_t>(8, s.size() - i);
