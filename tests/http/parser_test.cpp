@@ -107,7 +107,7 @@ TEST(Parser, ParsesASimpleRequestSplitAtEveryByte) {
 
 TEST(Parser, AcceptsEveryFormOfAValidHostValue) {
   for (const char* host : {"example.com", "127.0.0.1:8080", "[::1]:80", "[fe80::1%25eth0]", "a-b_c~d.example:1",
-                           "", "xn--bcher-kva.example"}) {
+                           "", "xn--bcher-kva.example", "a:", "[::1]:", "a:99999", "1.2.3.4:0"}) {
     const std::string wire = std::string("GET / HTTP/1.1\r\nHost: ") + host + "\r\n\r\n";
     for_every_split(parser::kind::request, wire, [&](const outcome& o) {
       EXPECT_EQ(o.error_status, 0) << host << ": " << o.error_reason;
@@ -190,6 +190,15 @@ INSTANTIATE_TEST_SUITE_P(
         bad_request{"host_with_space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400},
         bad_request{"host_with_userinfo", "GET / HTTP/1.1\r\nHost: user@a\r\n\r\n", 400},
         bad_request{"host_with_path", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", 400},
+        bad_request{"host_port_not_digits", "GET / HTTP/1.1\r\nHost: a:xx\r\n\r\n", 400},
+        bad_request{"host_two_ports", "GET / HTTP/1.1\r\nHost: a:1:2\r\n\r\n", 400},
+        bad_request{"host_unclosed_ip_literal", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400},
+        bad_request{"host_bracket_in_name", "GET / HTTP/1.1\r\nHost: a]b\r\n\r\n", 400},
+        bad_request{"host_junk_after_ip_literal", "GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n", 400},
+        bad_request{"empty_field_name", "GET / HTTP/1.1\r\nHost: a\r\n: v\r\n\r\n", 400},
+        bad_request{"empty_field_name_first", "GET / HTTP/1.1\r\n: v\r\nHost: a\r\n\r\n", 400},
+        bad_request{"empty_field_name_and_value", "GET / HTTP/1.1\r\nHost: a\r\n:\r\n\r\n", 400},
+        bad_request{"empty_trailer_name", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n: v\r\n\r\n", 400},
         bad_request{"host_non_ascii", "GET / HTTP/1.1\r\nHost: \xc3\xa9.example\r\n\r\n", 400},
         bad_request{"http10_with_transfer_encoding", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
         bad_request{"http10_with_te_and_cl", "POST / HTTP/1.0\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},

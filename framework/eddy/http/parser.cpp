@@ -39,6 +39,23 @@ bool is_host_value(std::string_view v) noexcept {
   for (; i + 4 <= v.size(); i += 4) ok &= at(i) & at(i + 1) & at(i + 2) & at(i + 3);
   for (; i < v.size(); ++i) ok &= at(i);
   if (ok == 0) return false;
+  // The shape: an IP literal in brackets, or a name or IPv4 address without brackets or
+  // colons, then an optional ":" port of digits only (RFC 3986 3.2.3).
+  std::string_view rest = v;
+  if (!rest.empty() && rest.front() == '[') {
+    const auto close = rest.find(']');
+    if (close == std::string_view::npos) return false;
+    rest.remove_prefix(close + 1);
+  } else {
+    const auto colon = rest.find(':');
+    if (rest.substr(0, colon).find_first_of("[]") != std::string_view::npos) return false;
+    rest.remove_prefix(colon == std::string_view::npos ? rest.size() : colon);
+  }
+  if (!rest.empty()) {
+    if (rest.front() != ':') return false;
+    for (char c : rest.substr(1))
+      if (c < '0' || c > '9') return false;
+  }
   if (v.size() <= sizeof last) {
     if (!v.empty()) std::memcpy(last, v.data(), v.size());
     last_size = v.size();
@@ -68,6 +85,9 @@ struct parser::impl {
   parser* owner;
   enum class pause { none, head, message_end } paused = pause::none;
   bool field_open = false;
+  // A field line's name has begun (trailers and skipped fields too): a value without one is
+  // an empty field name, which llhttp lets through (": v").
+  bool name_seen = false;
   // The head is complete: fields from here on are a chunked body's trailers. llhttp still
   // checks their syntax, but they are not recorded: the server drops a body's bytes from its
   // buffer as it copies them out, so spans into the trailers would not stay valid (found by
@@ -124,6 +144,7 @@ struct parser::impl {
     s.body_limit_ = s.limits_.max_body_bytes;
     s.idle_ = false;
     me(p).field_open = false;
+    me(p).name_seen = false;
     me(p).foreign_coding = false;
     me(p).in_trailers = false;
     return 0;
@@ -148,8 +169,12 @@ struct parser::impl {
     parser& s = self(p);
     return track(s, at, len, s.head_.reason, true) ? 0 : head_too_large(s);
   }
+  static int empty_field_name(parser& s) {
+    return fail(s, s.kind_ == kind::request ? 400 : 502, "empty header field name");
+  }
   static int on_header_field(llhttp_t* p, const char* at, std::size_t len) {
     parser& s = self(p);
+    if (len != 0) me(p).name_seen = true;
     if (me(p).in_trailers) return 0;
     if (s.skip_fields_) return within_head_limit(s, at, len) ? 0 : head_too_large(s);
     impl& i = me(p);
@@ -164,6 +189,7 @@ struct parser::impl {
   }
   static int on_header_value(llhttp_t* p, const char* at, std::size_t len) {
     parser& s = self(p);
+    if (!me(p).name_seen) return empty_field_name(s);
     if (me(p).in_trailers) return 0;
     if (s.skip_fields_) return within_head_limit(s, at, len) ? 0 : head_too_large(s);
     buffer_span& value = s.head_.headers.back().value;
@@ -182,6 +208,8 @@ struct parser::impl {
     // The next on_header_field starts a new field (llhttp reports every value's end, empty
     // ones too: one callback less per field than on_header_field_complete).
     me(p).field_open = false;
+    if (!me(p).name_seen) return empty_field_name(s);
+    me(p).name_seen = false;
     if (s.skip_fields_ || me(p).in_trailers) return 0;
     header_span& h = s.head_.headers.back();
     // Optional whitespace after the value is not part of it (RFC 9110 5.5).
