@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 
@@ -138,6 +139,12 @@ TEST(JsonFields, WriteTheSameTextAsTheTreeForEveryKindOfValue) {
                   {"nested", nested},      {"inline", json{{"k", 1}}},       {name, 0}};
   EXPECT_EQ(out, tree.dump());
   EXPECT_EQ(json::parse(out).find("str")->as_string(), name);
+}
+
+TEST(JsonFields, UnsignedValuesPastInt64AreWrittenExactly) {
+  std::string out;
+  eddy::http::json_dump_fields(out, {{"max", std::numeric_limits<std::uint64_t>::max()}, {"min", INT64_MIN}});
+  EXPECT_EQ(out, R"({"max":18446744073709551615,"min":-9223372036854775808})");
 }
 
 TEST(JsonFields, AnEmptyListIsAnEmptyObjectAndTextIsAppended) {

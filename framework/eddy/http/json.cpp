@@ -49,7 +49,8 @@ json convert(simdjson::dom::element e) {
   return json();
 }
 
-void append_int(std::string& out, std::int64_t i) {
+template <class Integer>
+void append_int(std::string& out, Integer i) {
   char buf[24];
   auto r = std::to_chars(buf, buf + sizeof buf, i);
   out.append(buf, r.ptr);
@@ -260,6 +261,7 @@ void json_ref::dump_to(std::string& out) const {
     case kind::null: out += "null"; break;
     case kind::boolean: out += u_.b ? "true" : "false"; break;
     case kind::integer: append_int(out, u_.i); break;
+    case kind::unsigned_integer: append_int(out, u_.u); break;
     case kind::number: append_double(out, u_.d); break;
     case kind::string: json_escape(out, std::string_view(u_.s.data, u_.s.size)); break;
     case kind::value: u_.v->dump_to(out); break;

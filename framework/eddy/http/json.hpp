@@ -102,8 +102,15 @@ class json_ref {
   json_ref(bool b) noexcept : kind_(kind::boolean) { u_.b = b; }
   template <class I>
     requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
-  json_ref(I i) noexcept : kind_(kind::integer) {
-    u_.i = static_cast<std::int64_t>(i);
+  json_ref(I i) noexcept {
+    // Unsigned values past INT64_MAX are written as the unsigned numbers they are.
+    if constexpr (std::is_unsigned_v<I>) {
+      kind_ = kind::unsigned_integer;
+      u_.u = static_cast<std::uint64_t>(i);
+    } else {
+      kind_ = kind::integer;
+      u_.i = static_cast<std::int64_t>(i);
+    }
   }
   json_ref(double d) noexcept : kind_(kind::number) { u_.d = d; }
   json_ref(float d) noexcept : kind_(kind::number) { u_.d = d; }
@@ -121,11 +128,12 @@ class json_ref {
   friend void json_dump_fields(std::string& out, std::initializer_list<json_field> fields);
   static void dump_fields(std::string& out, const json_field* fields, std::size_t n);
 
-  enum class kind : unsigned char { null, boolean, integer, number, string, value, object };
+  enum class kind : unsigned char { null, boolean, integer, unsigned_integer, number, string, value, object };
   kind kind_ = kind::null;
   union {
     bool b;
     std::int64_t i;
+    std::uint64_t u;
     double d;
     struct {
       const char* data;
