@@ -6,11 +6,11 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <climits>
 #include <cstdlib>
 #include <ctime>
 
+#include "eddy/http/detail/byte_scan.hpp"
 #include "eddy/http/error.hpp"
 
 namespace eddy::http {
@@ -115,6 +115,20 @@ bool if_range_holds(std::string_view value, std::string_view etag, std::time_t m
   return t && *t == mtime;
 }
 
+// A Range position (RFC 9110 14.1.2: 1*DIGIT): digits only, and a number past 2^64 - 1 is
+// taken as 2^64 - 1, which is past the end of any file, rather than refused or wrapped: a
+// last-byte-pos that large means "to the end", a first-byte-pos that large is unsatisfiable.
+bool range_number(std::string_view digits, std::uint64_t& out) noexcept {
+  std::uint64_t v = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return false;
+    const auto d = static_cast<std::uint64_t>(c - '0');
+    v = v > (UINT64_MAX - d) / 10 ? UINT64_MAX : v * 10 + d;
+  }
+  out = v;
+  return !digits.empty();
+}
+
 }  // namespace
 
 // Files up to this size are read into the response; larger ones are sent with sendfile.
@@ -166,14 +180,15 @@ response file_response(const request& req, const std::string& path) {
     // One range only ("bytes=a-b", "bytes=a-", "bytes=-n"); anything else is ignored (200)
     // as RFC 9110 14.2 allows, except an unsatisfiable single range (416).
     std::string_view spec = *range;
-    if (spec.substr(0, 6) == "bytes=" && spec.find(',') == std::string_view::npos) {
+    if (spec.size() >= 6 && detail::iequals_lower(spec.substr(0, 6), "bytes=") &&
+        spec.find(',') == std::string_view::npos) {
       spec.remove_prefix(6);
       auto dash = spec.find('-');
       if (dash != std::string_view::npos) {
         std::string_view a = spec.substr(0, dash), b = spec.substr(dash + 1);
         std::uint64_t x = 0, y = 0;
-        bool ok_a = a.empty() || std::from_chars(a.data(), a.data() + a.size(), x).ptr == a.data() + a.size();
-        bool ok_b = b.empty() || std::from_chars(b.data(), b.data() + b.size(), y).ptr == b.data() + b.size();
+        bool ok_a = a.empty() || range_number(a, x);
+        bool ok_b = b.empty() || range_number(b, y);
         if (ok_a && ok_b && !(a.empty() && b.empty())) {
           bool satisfiable = true;
           if (a.empty()) {  // suffix: the last y bytes
