@@ -230,12 +230,28 @@ INSTANTIATE_TEST_SUITE_P(
         // line, any byte after its CR); the CRLF check refuses them.
         bad_request{"obs_fold_with_space", "GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n  folded\r\n\r\n", 400},
         bad_request{"obs_fold_with_tab", "GET / HTTP/1.1\r\nX: 1\r\n\tfolded\r\nHost: a\r\n\r\n", 400},
+        bad_request{"obs_fold_after_empty_value", "GET / HTTP/1.1\r\nHost: a\r\nX:\r\n folded\r\n\r\n", 400},
+        bad_request{"obs_fold_after_empty_value_with_ows", "GET / HTTP/1.1\r\nX:  \r\n\tfolded\r\nHost: a\r\n\r\n", 400},
         bad_request{"bare_lf_after_request_line", "GET / HTTP/1.1\nHost: a\r\n\r\n", 400},
         bad_request{"bare_lf_ending_the_head", "GET / HTTP/1.1\r\nHost: a\r\n\n", 400},
         bad_request{"cr_without_lf_ending_the_head", "GET / HTTP/1.1\r\nHost: a\r\n\rX", 400},
         bad_request{"bare_lf_after_chunk_size", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\nhello\r\n0\r\n\r\n", 400},
         bad_request{"cr_without_lf_in_header", "GET / HTTP/1.1\r\nHost: a\rX: y\r\n\r\n", 400},
-        bad_request{"cr_without_lf_in_request_line", "GET / HTTP/1.1\rXHost: a\r\n\r\n", 400}),
+        bad_request{"cr_without_lf_in_request_line", "GET / HTTP/1.1\rXHost: a\r\n\r\n", 400},
+        // Found by a black-box probe: an empty Transfer-Encoding was read as no body, and
+        // the chunked body that followed as the next request.
+        bad_request{"empty_transfer_encoding", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\r\n\r\n0\r\n\r\n", 400},
+        bad_request{"transfer_encoding_of_commas", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: , ,\r\n\r\n0\r\n\r\n", 400},
+        // ... obsolete line folding was refused in the head but not in the trailers ...
+        bad_request{"obs_fold_in_trailer", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA: a\r\n b\r\n\r\n", 400},
+        bad_request{"obs_fold_in_trailer_after_empty_value", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA:\r\n\tb\r\n\r\n", 400},
+        // ... and chunk extensions, chunk sizes and trailers had no bound at all.
+        bad_request{"chunk_extension_too_long", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;" + std::string(300, 'e') + "\r\nhello\r\n0\r\n\r\n", 400},
+        bad_request{"chunk_extension_value_too_long", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;a=\"" + std::string(300, 'e') + "\"\r\nhello\r\n0\r\n\r\n", 400},
+        bad_request{"chunk_size_leading_zeros", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + std::string(300, '0') + "5\r\nhello\r\n0\r\n\r\n", 400},
+        bad_request{"trailer_too_large", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: " + std::string(300, 't') + "\r\n\r\n", 431},
+        bad_request{"trailer_padded_with_whitespace", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX:" + std::string(300, ' ') + "v\r\n\r\n", 431},
+        bad_request{"too_many_trailer_fields", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\nE: 1\r\nF: 1\r\n\r\n", 431}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Parser, ParsesResponsesWithEveryBodyFraming) {
@@ -407,4 +423,42 @@ TEST(Parser, TrailerFieldsAreCheckedButNotAddedToTheHead) {
   auto h2 = q.feed(bad.data(), 0, bad.size());
   ASSERT_EQ(h2.what, parser::event::head);
   EXPECT_EQ(q.feed(bad.data(), h2.consumed, bad.size()).what, parser::event::error);
+}
+
+// RFC 9112 7.1.1: any number of extensions, token or quoted values, on any chunk (llhttp 8.1
+// refused a second one after an unquoted value; found by a black-box probe).
+TEST(Parser, AcceptsSeveralChunkExtensionsAtEverySplit) {
+  const std::string wire =
+      "POST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5;a=b;c=d\r\nhello\r\n3;x;y=\"q;r\";z=1;w=\r\nabc\r\n2;k=v;k=v;k=v;k=v\r\nde\r\n"
+      "0;last=1;more\r\nT: v\r\n\r\n"
+      "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+  for_every_split(parser::kind::request, wire, [](const outcome& o) {
+    EXPECT_EQ(o.error_status, 0) << o.error_reason;
+    ASSERT_EQ(o.messages.size(), 2u);
+    EXPECT_EQ(o.messages[0].body, "helloabcde");
+    EXPECT_EQ(o.messages[1].target, "/next");
+  });
+}
+
+// The framing budget grows with the chunks: many small chunks are fine even when their
+// framing adds up to more than the head's limit, and so is a trailer section within it.
+TEST(Parser, ManySmallChunksAndATrailerWithinTheLimitsAreAccepted) {
+  std::string wire = "POST /b HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string expected;
+  for (int i = 0; i < 300; ++i) {
+    wire += "0001;n=" + std::to_string(i) + "\r\n" + static_cast<char>('a' + i % 26) + "\r\n";
+    expected += static_cast<char>('a' + i % 26);
+  }
+  wire += "0\r\nA: " + std::string(150, 'x') + "\r\nB: 2\r\nC: 3\r\n\r\n";
+  parser_limits limits;
+  limits.max_head_bytes = 256;
+  limits.max_header_count = 5;
+  for (std::size_t chunk : {1u, 7u, 64u, 4096u}) {
+    SCOPED_TRACE("chunk size " + std::to_string(chunk));
+    auto o = parse(parser::kind::request, wire, chunk, limits);
+    EXPECT_EQ(o.error_status, 0) << o.error_reason;
+    ASSERT_EQ(o.messages.size(), 1u);
+    EXPECT_EQ(o.messages[0].body, expected);
+  }
 }

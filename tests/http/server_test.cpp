@@ -145,6 +145,26 @@ TEST_F(Server, ChunkedBodySentByteByByteIsReassembled) {
   EXPECT_EQ(r->body, "abcde");
 }
 
+TEST_F(Server, ReadsChunkExtensionsAndTrailersWithinTheLimits) {
+  // Several extensions per chunk (RFC 9112 7.1.1), quoted or not; trailers up to the head's
+  // limit; many small chunks whose framing adds up to more than that limit.
+  std::string body = "5;a=b;c=d\r\nhello\r\n1;q=\"x;y\";n\r\n!\r\n";
+  std::string expected = "hello!";
+  for (int i = 0; i < 3000; ++i) {
+    body += "1;i=" + std::to_string(i) + "\r\nz\r\n";
+    expected += 'z';
+  }
+  body += "0;end\r\nX-Sum: " + std::string(4000, 's') + "\r\nX-More: 1\r\n\r\n";
+  client c(port());
+  auto r = c.roundtrip("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + body);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, expected);
+  auto again = c.roundtrip(get("/hello"));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200);
+}
+
 TEST_F(Server, SendsContinueBeforeReadingTheBody) {
   client c(port());
   ASSERT_TRUE(c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
@@ -271,6 +291,21 @@ std::vector<bad_request> bad_requests() {
       {"unknown version", "GET /hello HTTP/2.7\r\nHost: t\r\n\r\n", {400, 505}},
       {"garbage", "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03 hello\r\n\r\n", {400}},
       {"encoded NUL in path", "GET /n/1%00 HTTP/1.1\r\nHost: t\r\n\r\n", {400, 404}},
+      {"empty transfer-encoding", "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding:\r\n\r\n0\r\n\r\n", {400}},
+      {"chunk extension past the head's limit",
+       "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5;" + std::string(100000, 'e'), {400}},
+      {"chunk size padded with zeros past the head's limit",
+       "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + std::string(100000, '0'), {400}},
+      {"trailer section past the head's limit",
+       "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-T: " + std::string(100000, 't'), {431}},
+      {"too many trailer fields",
+       "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n" + [] {
+         std::string s;
+         for (int i = 0; i < 200; ++i) s += "T" + std::to_string(i) + ": v\r\n";
+         return s + "\r\n";
+       }(), {431}},
+      {"folded trailer",
+       "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: a\r\n b\r\n\r\n", {400}},
   };
 }
 

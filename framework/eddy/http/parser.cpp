@@ -83,7 +83,7 @@ method map_method(std::uint8_t m) noexcept {
 struct parser::impl {
   llhttp_t llhttp;
   parser* owner;
-  enum class pause { none, head, message_end } paused = pause::none;
+  enum class pause { none, head, message_end, extension } paused = pause::none;
   bool field_open = false;
   // A field line's name has begun (trailers and skipped fields too): a value without one is
   // an empty field name, which llhttp lets through (": v").
@@ -96,6 +96,32 @@ struct parser::impl {
   // A Transfer-Encoding field named a coding other than chunked (gzip, ...): the framing may
   // still be valid, but the body cannot be decoded (501, RFC 9112 6.1).
   bool foreign_coding = false;
+  // The bytes of the feed() in progress.
+  const char* input_begin = nullptr;
+  const char* input_end = nullptr;
+  // The last feed() returned `head` for a chunked message: what follows is its body. Bytes
+  // of it that are not data (chunk-size lines, extensions, trailers) are counted against a
+  // budget, since llhttp bounds none of them: 20 MB of extension, of leading zeros in a
+  // chunk size or of one trailer field were all read (found by a black-box probe).
+  bool chunked_body = false;
+  bool in_last_chunk = false;  // the zero-size chunk was seen: the trailer section
+  std::uint64_t framing_bytes = 0;
+  std::uint64_t chunks = 0;
+  std::size_t trailer_fields = 0;
+  // A trailer value's piece is open (a next piece continues it only across a feed() boundary:
+  // anything else is obsolete line folding), and whether it ran to the end of the input.
+  bool trailer_value_open = false;
+  bool trailer_value_at_end = false;
+  // Where the trailer field's name ended, in this feed() (null once its value began or the
+  // feed ended), and whether an LF came after it in an earlier feed: an empty first line
+  // folded onto the next ("A:\r\n b") shows only there, llhttp reporting the value "b".
+  const char* trailer_name_end = nullptr;
+  bool trailer_in_gap = false;  // between a trailer field's name and its value
+  bool trailer_gap_lf = false;
+  // The framing bytes before the trailer section (unset: no trailer field yet).
+  std::uint64_t framing_before_trailers = UINT64_MAX;
+  // An unquoted chunk extension value ended at a ';' (see on_chunk_extension_value).
+  bool extension_then_semicolon = false;
 
   static parser& self(llhttp_t* p) { return *static_cast<impl*>(p->data)->owner; }
   static impl& me(llhttp_t* p) { return *static_cast<impl*>(p->data); }
@@ -147,6 +173,15 @@ struct parser::impl {
     me(p).name_seen = false;
     me(p).foreign_coding = false;
     me(p).in_trailers = false;
+    me(p).in_last_chunk = false;
+    me(p).framing_bytes = 0;
+    me(p).chunks = 0;
+    me(p).trailer_fields = 0;
+    me(p).trailer_value_open = false;
+    me(p).trailer_name_end = nullptr;
+    me(p).trailer_in_gap = false;
+    me(p).trailer_gap_lf = false;
+    me(p).framing_before_trailers = UINT64_MAX;
     return 0;
   }
   static int on_method(llhttp_t* p, const char* at, std::size_t len) {
@@ -175,7 +210,20 @@ struct parser::impl {
   static int on_header_field(llhttp_t* p, const char* at, std::size_t len) {
     parser& s = self(p);
     if (len != 0) me(p).name_seen = true;
-    if (me(p).in_trailers) return 0;
+    if (me(p).in_trailers) {
+      impl& i = me(p);
+      if (i.in_last_chunk && i.framing_before_trailers == UINT64_MAX) {
+        // The trailer section starts here: what came before it in this feed is framing too
+        // (the last chunk carries no data, so every body piece is before `at`).
+        std::uint64_t data = 0;
+        for (const buffer_span& piece : s.pieces_) data += piece.length;
+        i.framing_before_trailers = i.framing_bytes + static_cast<std::uint64_t>(at - i.input_begin) - data;
+      }
+      i.trailer_name_end = at + len;
+      i.trailer_in_gap = true;
+      i.trailer_gap_lf = false;
+      return 0;
+    }
     if (s.skip_fields_) return within_head_limit(s, at, len) ? 0 : head_too_large(s);
     impl& i = me(p);
     if (!i.field_open) {
@@ -187,10 +235,34 @@ struct parser::impl {
     }
     return track(s, at, len, s.head_.headers.back().name, true) ? 0 : head_too_large(s);
   }
+  static int obs_fold(parser& s) {
+    return fail(s, s.kind_ == kind::request ? 400 : 502, "obsolete line folding in a header field");
+  }
   static int on_header_value(llhttp_t* p, const char* at, std::size_t len) {
     parser& s = self(p);
-    if (!me(p).name_seen) return empty_field_name(s);
-    if (me(p).in_trailers) return 0;
+    impl& i = me(p);
+    if (!i.name_seen) return empty_field_name(s);
+    if (i.in_trailers) {
+      // Trailer values are not kept as spans (see in_trailers), so a folded line shows as a
+      // second piece of one value that does not start where a feed() began after the first
+      // ran to the end of its input.
+      if (len == 0) {
+        // Where a feed() began inside a value and its first byte ended it (a CR).
+        if (i.trailer_value_open) i.trailer_value_at_end = at == i.input_end;
+        return 0;
+      }
+      if (i.trailer_value_open && !s.skip_fields_ && !(i.trailer_value_at_end && at == i.input_begin)) {
+        return obs_fold(s);
+      }
+      if (i.trailer_in_gap && !s.skip_fields_) {
+        const char* from = i.trailer_name_end ? i.trailer_name_end : i.input_begin;
+        if (i.trailer_gap_lf || std::memchr(from, '\n', static_cast<std::size_t>(at - from))) return obs_fold(s);
+      }
+      i.trailer_in_gap = false;
+      i.trailer_value_open = true;
+      i.trailer_value_at_end = at + len == i.input_end;
+      return 0;
+    }
     if (s.skip_fields_) return within_head_limit(s, at, len) ? 0 : head_too_large(s);
     buffer_span& value = s.head_.headers.back().value;
     // llhttp passes obsolete line folding (a CRLF followed by whitespace) through as a value
@@ -199,7 +271,14 @@ struct parser::impl {
     // 5.2 lets a server reject it; we do, because the CRLF would otherwise be inside the
     // value's span and reach handlers and anything that copies the value into a response.
     if (value.length != 0 && static_cast<std::size_t>(at - s.base_) != std::size_t{value.offset} + value.length) {
-      return fail(s, s.kind_ == kind::request ? 400 : 502, "obsolete line folding in a header field");
+      return obs_fold(s);
+    }
+    if (value.length == 0 && len != 0) {
+      // An empty first line folded onto the next ("A:\r\n b") comes as the value "b": the
+      // line break is between the name and the value. ": " (the usual gap) cannot hold one.
+      const buffer_span& name = s.head_.headers.back().name;
+      const char* name_end = s.base_ + name.offset + name.length;
+      if (at - name_end > 2 && std::memchr(name_end, '\n', static_cast<std::size_t>(at - name_end))) return obs_fold(s);
     }
     return track(s, at, len, value, true) ? 0 : head_too_large(s);
   }
@@ -210,7 +289,18 @@ struct parser::impl {
     me(p).field_open = false;
     if (!me(p).name_seen) return empty_field_name(s);
     me(p).name_seen = false;
-    if (s.skip_fields_ || me(p).in_trailers) return 0;
+    if (me(p).in_trailers) {
+      me(p).trailer_value_open = false;
+      me(p).trailer_in_gap = false;
+      me(p).trailer_gap_lf = false;
+      // The trailer section has the head's limit on fields (its bytes are in the framing
+      // budget, checked by feed()).
+      if (++me(p).trailer_fields > s.limits_.max_header_count) {
+        return fail(s, s.kind_ == kind::request ? 431 : 502, "too many trailer fields");
+      }
+      return 0;
+    }
+    if (s.skip_fields_) return 0;
     header_span& h = s.head_.headers.back();
     // Optional whitespace after the value is not part of it (RFC 9110 5.5).
     while (h.value.length > 0) {
@@ -231,17 +321,22 @@ struct parser::impl {
         if (!is_host_value(h.value.in(s.base_))) return fail(s, 400, "invalid Host header");
       }
       s.head_.has_host = true;
-    } else if (name.size() == 17 && iequals_lower(name, "transfer-encoding") && s.kind_ == kind::request) {
+    } else if (name.size() == 17 && iequals_lower(name, "transfer-encoding")) {
       std::string_view codings = h.value.in(s.base_);
+      bool any = false;
       while (!codings.empty()) {
         auto comma = codings.find(',');
         std::string_view c = codings.substr(0, comma);
         while (!c.empty() && (c.front() == ' ' || c.front() == '\t')) c.remove_prefix(1);
         while (!c.empty() && (c.back() == ' ' || c.back() == '\t')) c.remove_suffix(1);
+        any |= !c.empty();
         if (!c.empty() && !iequals_lower(c, "chunked")) me(p).foreign_coding = true;
         if (comma == std::string_view::npos) break;
         codings.remove_prefix(comma + 1);
       }
+      // A Transfer-Encoding that names no coding frames nothing: llhttp would read the
+      // message as bodiless and the body as the next request (RFC 9112 6.3: unrecoverable).
+      if (!any) return fail(s, s.kind_ == kind::request ? 400 : 502, "empty Transfer-Encoding");
     } else if (name.size() == 6 && iequals_lower(name, "expect") && s.kind_ == kind::request) {
       if (!iequals_lower(h.value.in(s.base_), "100-continue")) return fail(s, 417, "unsupported expectation");
       s.head_.expect_continue = true;
@@ -337,6 +432,57 @@ struct parser::impl {
     }
     return detail::crlf_only(at, static_cast<std::size_t>(end - at), s.after_cr_);
   }
+  static int on_chunk_header(llhttp_t* p) {
+    impl& i = me(p);
+    ++i.chunks;
+    if (p->content_length == 0) i.in_last_chunk = true;
+    return 0;
+  }
+  // llhttp 8.1 takes the ';' after an unquoted extension value ("5;a=b;c=d") as the end of
+  // the extensions and then refuses the next one ("Invalid character in chunk size"): RFC
+  // 9112 7.1.1 allows any number. The value's end is seen here, at the ';' (its last piece
+  // stops before the byte that ended it, inside the input); feed() then puts llhttp back
+  // into the extension list.
+  static int on_chunk_extension_value(llhttp_t* p, const char* at, std::size_t len) {
+    impl& i = me(p);
+    i.extension_then_semicolon = at + len < i.input_end && at[len] == ';';
+    return 0;
+  }
+  static int on_chunk_extension_value_complete(llhttp_t* p) {
+    impl& i = me(p);
+    if (!i.extension_then_semicolon) return 0;
+    i.extension_then_semicolon = false;
+    i.paused = pause::extension;
+    return HPE_PAUSED;
+  }
+  // The framing of a chunked body (every byte of it that is not data) against its budget:
+  // the head's limit for extensions and trailers, plus what chunk-size lines and CRLFs need.
+  static bool framing_within_budget(parser& s, std::size_t consumed) {
+    impl& i = *s.impl_;
+    std::uint64_t data = 0;
+    for (const buffer_span& piece : s.pieces_) data += piece.length;
+    i.framing_bytes += consumed - data;
+    if (i.trailer_in_gap) {
+      // A trailer field's value has not begun: a line break after its name is seen by the
+      // value when it comes (on_header_value).
+      const char* from = i.trailer_name_end ? i.trailer_name_end : i.input_begin;
+      i.trailer_gap_lf |= std::memchr(from, '\n', static_cast<std::size_t>(i.input_begin + consumed - from)) != nullptr;
+      i.trailer_name_end = nullptr;
+    }
+    // Chunk lines: 16 hex digits (more are an overflow), CRLF, CRLF; their extensions share
+    // the head's limit. The trailer section has that limit of its own.
+    constexpr std::uint64_t per_chunk = 24;
+    const std::uint64_t before = std::min(i.framing_bytes, i.framing_before_trailers);
+    if (before > s.limits_.max_head_bytes + per_chunk * i.chunks) {
+      fail(s, s.kind_ == kind::request ? 400 : 502, "chunk extensions too long");
+      return false;
+    }
+    if (i.framing_bytes - before > s.limits_.max_head_bytes) {
+      fail(s, s.kind_ == kind::request ? 431 : 502, "trailer section too large");
+      return false;
+    }
+    return true;
+  }
   static int on_message_complete(llhttp_t* p) {
     parser& s = self(p);
     s.idle_ = true;
@@ -363,6 +509,9 @@ parser::parser(kind k, parser_limits limits)
     st.on_header_value_complete = &impl::on_header_value_complete;
     st.on_headers_complete = &impl::on_headers_complete;
     st.on_body = &impl::on_body;
+    st.on_chunk_header = &impl::on_chunk_header;
+    st.on_chunk_extension_value = &impl::on_chunk_extension_value;
+    st.on_chunk_extension_value_complete = &impl::on_chunk_extension_value_complete;
     st.on_message_complete = &impl::on_message_complete;
     return st;
   }();
@@ -432,7 +581,26 @@ parser::step parser::feed(const char* base, std::size_t from, std::size_t to) {
   // gets a real address. Zero bytes may still complete a paused message: llhttp is run anyway.
   static constexpr char no_input = 0;
   const char* begin = base ? base + from : &no_input;
+  const char* const end = begin + (to - from);
+  i.input_begin = begin;
+  i.input_end = end;
+  const bool chunked_body = i.chunked_body;
   llhttp_errno_t err = llhttp_execute(&i.llhttp, begin, to - from);
+  while (err == HPE_PAUSED && i.paused == impl::pause::extension) {
+    // Back into the chunk extension list after a ';' (see on_chunk_extension_value): llhttp
+    // waits for the line's end, where a ';' leads it to the next extension.
+    const char* at = llhttp_get_error_pos(&i.llhttp);
+    i.paused = impl::pause::none;
+    llhttp_resume(&i.llhttp);
+    static constexpr char semicolon = ';';
+    if (llhttp_execute(&i.llhttp, &semicolon, 1) != HPE_OK) {
+      error_status_ = kind_ == kind::request ? 400 : 502;
+      error_reason_ = "malformed chunk extension";
+      pieces_.clear();
+      return {event::error, static_cast<std::size_t>(at - begin)};
+    }
+    err = llhttp_execute(&i.llhttp, at, static_cast<std::size_t>(end - at));
+  }
   const auto consumed = err == HPE_OK ? to - from
                                       : static_cast<std::size_t>(llhttp_get_error_pos(&i.llhttp) - begin);
   if ((err == HPE_OK || err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) &&
@@ -442,12 +610,16 @@ parser::step parser::feed(const char* base, std::size_t from, std::size_t to) {
     error_reason_ = "line end other than CRLF";
     return {event::error, consumed};
   }
+  if (chunked_body && (err == HPE_OK || err == HPE_PAUSED) && !impl::framing_within_budget(*this, consumed)) {
+    pieces_.clear();
+    return {event::error, consumed};
+  }
   if (err == HPE_OK) return {event::need_more, to - from};
   if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
     if (err == HPE_PAUSED) llhttp_resume(&i.llhttp); else llhttp_resume_after_upgrade(&i.llhttp);
-    return {i.paused == impl::pause::message_end || err == HPE_PAUSED_UPGRADE ? event::message_end
-                                                                            : event::head,
-            consumed};
+    const bool at_end = i.paused == impl::pause::message_end || err == HPE_PAUSED_UPGRADE;
+    i.chunked_body = !at_end && head_.chunked;
+    return {at_end ? event::message_end : event::head, consumed};
   }
   if (error_status_ == 0) {
     error_status_ = kind_ == kind::request ? 400 : 502;
