@@ -178,6 +178,33 @@ TEST_F(Server, SendsContinueBeforeReadingTheBody) {
   EXPECT_EQ(r->body, "howdy");
 }
 
+// RFC 9110 10.1.1: a request no route takes is answered at once, without inviting the body
+// (found by a black-box probe: 100 Continue went out first, then the 404 after the body).
+TEST_F(Server, AnswersAnUnroutedExpectContinueWithoutInvitingTheBody) {
+  for (auto [head, status] : {std::pair{std::string("POST /nope HTTP/1.1\r\n"), 404},
+                              std::pair{std::string("POST /hello HTTP/1.1\r\n"), 405},
+                              std::pair{std::string("PUT /nope HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"), 404}}) {
+    SCOPED_TRACE(head);
+    client c(port());
+    const bool chunked = head.find("chunked") != std::string::npos;
+    ASSERT_TRUE(c.send(head + "Host: t\r\n" + (chunked ? "" : "Content-Length: 5\r\n") +
+                       "Expect: 100-continue\r\n\r\n"));
+    auto r = c.read_response();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, status);
+    if (status == 405) {
+      EXPECT_TRUE(r->header("allow"));
+    }
+    EXPECT_EQ(r->header("connection").value_or(""), "close");
+    EXPECT_TRUE(c.closed_within());
+    EXPECT_TRUE(c.pending().empty()) << c.pending();
+  }
+  // A routed one still gets its 100 Continue (SendsContinueBeforeReadingTheBody).
+  auto after = client(port()).roundtrip(get("/hello"));
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 200);
+}
+
 TEST_F(Server, RefusesAnOversizedExpectContinueWith413InsteadOf100) {
   client c(port());
   ASSERT_TRUE(c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n"));

@@ -119,7 +119,7 @@ app::body_policy app::body_policy_for(method m, std::string_view path) const {
   route_match match = router_.match(m, path);
   if (match.result != route_match::kind::found) return {};
   const route_entry& e = routes_[match.route];
-  return {e.stream_body, e.max_body_bytes};
+  return {e.stream_body, e.max_body_bytes, true};
 }
 
 void app::freeze() noexcept {

@@ -267,6 +267,7 @@ class app {
   struct body_policy {
     bool stream = false;
     std::uint64_t max_bytes = 0;  // 0: the server's limit
+    bool routed = false;          // a route matches the method and path
   };
   /// The policy of the route that `m` and the decoded `path` select (the default policy if
   /// none matches). Used by the server before it reads a body.

@@ -363,7 +363,16 @@ class connection final : read_buffer, body_source {
           co_await flush();
           if constexpr (requires { stream_.shutdown_write(); }) (void)stream_.shutdown_write();
           co_return false;
-        case parser::event::head:
+        case parser::event::head: {
+          // Never to HTTP/1.0 clients, which do not know 1xx responses (RFC 9110 10.1.1).
+          const bool expects_continue = parser_.head().expect_continue && parser_.head().version_minor >= 1;
+          // A client waiting for 100 Continue to a request no route takes gets its 404 or 405
+          // at once, without the invitation (RFC 9110 10.1.1): answered as a streamed body
+          // that nobody reads, so the body is never asked for and the connection closes.
+          if (expects_continue && !policy_.stream && !sent_continue &&
+              !(server_.application->has_body_policies() ? policy_ : route_policy(parser_.head(), buf_.get())).routed) {
+            policy_.stream = true;
+          }
           if (policy_.stream) {
             // The handler reads the body itself (`pull`), as it arrives.
             head_end = parsed;
@@ -377,14 +386,15 @@ class connection final : read_buffer, body_source {
           body_.clear();
           spare_strings::take(body_);  // a parked connection handed its buffer in
           arm(server_.options.body_timeout);
-          // Never to HTTP/1.0 clients, which do not know 1xx responses (RFC 9110 10.1.1).
-          if (parser_.head().expect_continue && parser_.head().version_minor >= 1 && !sent_continue) {
-            // The body will be read (it is within limits): invite the client to send it.
+          if (expects_continue && !sent_continue) {
+            // The body will be read (it is within limits, and a route takes it): invite the
+            // client to send it.
             out_ += "HTTP/1.1 100 Continue\r\n\r\n";
             if (!co_await flush()) co_return false;
             sent_continue = true;
           }
           continue;
+        }
         case parser::event::message_end: {
           if (!in_body) body_.clear();
           in_body = false;
@@ -503,6 +513,7 @@ class connection final : read_buffer, body_source {
 
   // ---- streamed request bodies: connection_body.hpp ----
   // The parser's body-limit hook: the route's policy decides, from the head alone.
+  app::body_policy route_policy(const message_head& head, const char* base) noexcept;
   static std::uint64_t body_limit_for(void* ctx, const message_head& head, const char* base) noexcept;
   // A `stream_body` route: the handler runs now and pulls the body; afterwards whatever it
   // left unread is drained so the connection can be reused. Returns whether it stays open.

@@ -8,23 +8,29 @@
 
 namespace eddy::http::detail {
 
-// The parser's body-limit hook: the route's policy decides, from the head alone.
+// The policy of the route that the head selects (the default, unrouted one if none matches
+// or the path does not normalize: that request is answered 400 or 404 later).
 template <byte_stream S>
-std::uint64_t connection<S>::body_limit_for(void* ctx, const message_head& head, const char* base) noexcept {
-  auto& self = *static_cast<connection*>(ctx);
-  const std::uint64_t server_limit = self.server_.options.limits.max_body_bytes;
+app::body_policy connection<S>::route_policy(const message_head& head, const char* base) noexcept {
   const target_parts target = split_target(head, base);
   try {
     std::string_view path = target.raw_path;
     if (!target.normal_path) {
-      if (!normalize_path(target.raw_path, self.path_)) return server_limit;  // answered 400 later
-      path = self.path_;
+      if (!normalize_path(target.raw_path, path_)) return {};
+      path = path_;
     }
-    self.policy_ = self.server_.application->body_policy_for(head.method, path);
+    return server_.application->body_policy_for(head.method, path);
   } catch (...) {
-    return server_limit;  // out of memory while matching: fall back to the plain path
+    return {};  // out of memory while matching: fall back to the plain path
   }
-  return self.policy_.max_bytes ? self.policy_.max_bytes : server_limit;
+}
+
+// The parser's body-limit hook: the route's policy decides, from the head alone.
+template <byte_stream S>
+std::uint64_t connection<S>::body_limit_for(void* ctx, const message_head& head, const char* base) noexcept {
+  auto& self = *static_cast<connection*>(ctx);
+  self.policy_ = self.route_policy(head, base);
+  return self.policy_.max_bytes ? self.policy_.max_bytes : self.server_.options.limits.max_body_bytes;
 }
 
 // A `stream_body` route: the handler runs now and pulls the body; afterwards whatever it
