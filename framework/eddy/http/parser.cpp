@@ -123,6 +123,20 @@ struct parser::impl {
   // An unquoted chunk extension value ended at a ';' (see on_chunk_extension_value).
   bool extension_then_semicolon = false;
 
+  // Set at the head of a chunked message (not per message: requests without a body, the
+  // usual case, do not pay for it).
+  void start_chunked_body() noexcept {
+    in_last_chunk = false;
+    framing_bytes = 0;
+    chunks = 0;
+    trailer_fields = 0;
+    trailer_value_open = false;
+    trailer_name_end = nullptr;
+    trailer_in_gap = false;
+    trailer_gap_lf = false;
+    framing_before_trailers = UINT64_MAX;
+  }
+
   static parser& self(llhttp_t* p) { return *static_cast<impl*>(p->data)->owner; }
   static impl& me(llhttp_t* p) { return *static_cast<impl*>(p->data); }
 
@@ -173,15 +187,6 @@ struct parser::impl {
     me(p).name_seen = false;
     me(p).foreign_coding = false;
     me(p).in_trailers = false;
-    me(p).in_last_chunk = false;
-    me(p).framing_bytes = 0;
-    me(p).chunks = 0;
-    me(p).trailer_fields = 0;
-    me(p).trailer_value_open = false;
-    me(p).trailer_name_end = nullptr;
-    me(p).trailer_in_gap = false;
-    me(p).trailer_gap_lf = false;
-    me(p).framing_before_trailers = UINT64_MAX;
     return 0;
   }
   static int on_method(llhttp_t* p, const char* at, std::size_t len) {
@@ -207,23 +212,23 @@ struct parser::impl {
   static int empty_field_name(parser& s) {
     return fail(s, s.kind_ == kind::request ? 400 : 502, "empty header field name");
   }
+  [[gnu::noinline, gnu::cold]] static int on_trailer_field(parser& s, impl& i, const char* at, std::size_t len) {
+    if (i.in_last_chunk && i.framing_before_trailers == UINT64_MAX) {
+      // The trailer section starts here: what came before it in this feed is framing too
+      // (the last chunk carries no data, so every body piece is before `at`).
+      std::uint64_t data = 0;
+      for (const buffer_span& piece : s.pieces_) data += piece.length;
+      i.framing_before_trailers = i.framing_bytes + static_cast<std::uint64_t>(at - i.input_begin) - data;
+    }
+    i.trailer_name_end = at + len;
+    i.trailer_in_gap = true;
+    i.trailer_gap_lf = false;
+    return 0;
+  }
   static int on_header_field(llhttp_t* p, const char* at, std::size_t len) {
     parser& s = self(p);
     if (len != 0) me(p).name_seen = true;
-    if (me(p).in_trailers) {
-      impl& i = me(p);
-      if (i.in_last_chunk && i.framing_before_trailers == UINT64_MAX) {
-        // The trailer section starts here: what came before it in this feed is framing too
-        // (the last chunk carries no data, so every body piece is before `at`).
-        std::uint64_t data = 0;
-        for (const buffer_span& piece : s.pieces_) data += piece.length;
-        i.framing_before_trailers = i.framing_bytes + static_cast<std::uint64_t>(at - i.input_begin) - data;
-      }
-      i.trailer_name_end = at + len;
-      i.trailer_in_gap = true;
-      i.trailer_gap_lf = false;
-      return 0;
-    }
+    if (me(p).in_trailers) [[unlikely]] return on_trailer_field(s, me(p), at, len);
     if (s.skip_fields_) return within_head_limit(s, at, len) ? 0 : head_too_large(s);
     impl& i = me(p);
     if (!i.field_open) {
@@ -238,31 +243,32 @@ struct parser::impl {
   static int obs_fold(parser& s) {
     return fail(s, s.kind_ == kind::request ? 400 : 502, "obsolete line folding in a header field");
   }
+  // Trailer values are not kept as spans (see in_trailers), so a folded line shows as a
+  // second piece of one value that does not start where a feed() began after the first ran
+  // to the end of its input.
+  [[gnu::noinline, gnu::cold]] static int on_trailer_value(parser& s, impl& i, const char* at, std::size_t len) {
+    if (len == 0) {
+      // Where a feed() began inside a value and its first byte ended it (a CR).
+      if (i.trailer_value_open) i.trailer_value_at_end = at == i.input_end;
+      return 0;
+    }
+    if (i.trailer_value_open && !s.skip_fields_ && !(i.trailer_value_at_end && at == i.input_begin)) {
+      return obs_fold(s);
+    }
+    if (i.trailer_in_gap && !s.skip_fields_) {
+      const char* from = i.trailer_name_end ? i.trailer_name_end : i.input_begin;
+      if (i.trailer_gap_lf || std::memchr(from, '\n', static_cast<std::size_t>(at - from))) return obs_fold(s);
+    }
+    i.trailer_in_gap = false;
+    i.trailer_value_open = true;
+    i.trailer_value_at_end = at + len == i.input_end;
+    return 0;
+  }
   static int on_header_value(llhttp_t* p, const char* at, std::size_t len) {
     parser& s = self(p);
     impl& i = me(p);
     if (!i.name_seen) return empty_field_name(s);
-    if (i.in_trailers) {
-      // Trailer values are not kept as spans (see in_trailers), so a folded line shows as a
-      // second piece of one value that does not start where a feed() began after the first
-      // ran to the end of its input.
-      if (len == 0) {
-        // Where a feed() began inside a value and its first byte ended it (a CR).
-        if (i.trailer_value_open) i.trailer_value_at_end = at == i.input_end;
-        return 0;
-      }
-      if (i.trailer_value_open && !s.skip_fields_ && !(i.trailer_value_at_end && at == i.input_begin)) {
-        return obs_fold(s);
-      }
-      if (i.trailer_in_gap && !s.skip_fields_) {
-        const char* from = i.trailer_name_end ? i.trailer_name_end : i.input_begin;
-        if (i.trailer_gap_lf || std::memchr(from, '\n', static_cast<std::size_t>(at - from))) return obs_fold(s);
-      }
-      i.trailer_in_gap = false;
-      i.trailer_value_open = true;
-      i.trailer_value_at_end = at + len == i.input_end;
-      return 0;
-    }
+    if (i.in_trailers) [[unlikely]] return on_trailer_value(s, i, at, len);
     if (s.skip_fields_) return within_head_limit(s, at, len) ? 0 : head_too_large(s);
     buffer_span& value = s.head_.headers.back().value;
     // llhttp passes obsolete line folding (a CRLF followed by whitespace) through as a value
@@ -278,9 +284,14 @@ struct parser::impl {
       // line break is between the name and the value. ": " (the usual gap) cannot hold one.
       const buffer_span& name = s.head_.headers.back().name;
       const char* name_end = s.base_ + name.offset + name.length;
-      if (at - name_end > 2 && std::memchr(name_end, '\n', static_cast<std::size_t>(at - name_end))) return obs_fold(s);
+      if (at - name_end > 2) [[unlikely]] return after_wide_gap(s, name_end, at, len);
     }
     return track(s, at, len, value, true) ? 0 : head_too_large(s);
+  }
+  // Out of line, so that the usual path makes no call of its own.
+  [[gnu::noinline]] static int after_wide_gap(parser& s, const char* name_end, const char* at, std::size_t len) {
+    if (std::memchr(name_end, '\n', static_cast<std::size_t>(at - name_end))) return obs_fold(s);
+    return track(s, at, len, s.head_.headers.back().value, true) ? 0 : head_too_large(s);
   }
   static int on_header_value_complete(llhttp_t* p) {
     parser& s = self(p);
@@ -619,6 +630,7 @@ parser::step parser::feed(const char* base, std::size_t from, std::size_t to) {
     if (err == HPE_PAUSED) llhttp_resume(&i.llhttp); else llhttp_resume_after_upgrade(&i.llhttp);
     const bool at_end = i.paused == impl::pause::message_end || err == HPE_PAUSED_UPGRADE;
     i.chunked_body = !at_end && head_.chunked;
+    if (i.chunked_body) i.start_chunked_body();
     return {at_end ? event::message_end : event::head, consumed};
   }
   if (error_status_ == 0) {
