@@ -138,6 +138,8 @@ class connection final : read_buffer, body_source {
 
  private:
   static constexpr std::size_t max_batched_output = 64 * 1024;
+  static constexpr std::chrono::seconds linger_total{5};
+  static constexpr std::chrono::seconds linger_idle{2};
 
   template <class Rep, class Period>
   void arm(std::chrono::duration<Rep, Period> d) {
@@ -294,6 +296,27 @@ class connection final : read_buffer, body_source {
     return false;
   }
 
+  // Ends a connection whose client may still be sending: a body refused (413, 400) or left
+  // unread. Closing a socket with unread bytes makes the kernel reset the connection, and a
+  // reset can destroy the answer in the client's receive buffer before it reads it (RFC 9112
+  // 9.6). So, as nginx's lingering close does, the write side is shut (the client sees the
+  // end of the answer) and what still comes is read and dropped until the client closes,
+  // for at most `linger_total`, and `linger_idle` between reads.
+  task<void> close_lingering() {
+    if constexpr (requires { stream_.shutdown_write(); }) {
+      if (!stream_.shutdown_write() || server_.draining) co_return;
+      const time_point until = eddy::detail::this_loop().now() + std::chrono::ceil<duration>(linger_total);
+      acquire_buffer();
+      for (;;) {
+        const time_point now = eddy::detail::this_loop().now();
+        if (now >= until) co_return;
+        watchdog_.reschedule(std::min(until, now + std::chrono::ceil<duration>(linger_idle)));
+        auto n = co_await stream_.read_some(std::span<char>(buf_.get(), cap_));
+        if (!n || *n == 0) co_return;
+      }
+    }
+  }
+
   task<bool> flush() {
     std::size_t done = 0;
     if (!out_.empty()) arm(server_.options.write_timeout);
@@ -360,8 +383,7 @@ class connection final : read_buffer, body_source {
       switch (step.what) {
         case parser::event::error:
           error_response(parser_.error_status(), parser_.error_reason());
-          co_await flush();
-          if constexpr (requires { stream_.shutdown_write(); }) (void)stream_.shutdown_write();
+          if (co_await flush()) co_await close_lingering();
           co_return false;
         case parser::event::head: {
           // Never to HTTP/1.0 clients, which do not know 1xx responses (RFC 9110 10.1.1).
@@ -418,8 +440,12 @@ class connection final : read_buffer, body_source {
         }
         msg_start_ = parsed;
         if (!keep) {
-          co_await flush();
-          if constexpr (requires { stream_.shutdown_write(); }) (void)stream_.shutdown_write();
+          const bool flushed = co_await flush();
+          if (flushed && !parser_.idle()) {
+            co_await close_lingering();  // a body is left unread
+          } else if constexpr (requires { stream_.shutdown_write(); }) {
+            (void)stream_.shutdown_write();
+          }
           co_return false;
         }
         // Pipelined responses are batched into one write, but only up to a bound: a client
