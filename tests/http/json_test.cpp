@@ -147,6 +147,19 @@ TEST(JsonFields, UnsignedValuesPastInt64AreWrittenExactly) {
   EXPECT_EQ(out, R"({"max":18446744073709551615,"min":-9223372036854775808})");
 }
 
+TEST(Json, UnsignedValuesPastInt64AreNumbersNotNegativeIntegers) {
+  // As json::parse holds such a number: a double (they used to wrap to -1).
+  const json big(std::numeric_limits<std::uint64_t>::max());
+  ASSERT_TRUE(big.is_double());
+  EXPECT_EQ(big.as_double(), 18446744073709551615.0);
+  EXPECT_EQ(big, json::parse("18446744073709551615"));
+  EXPECT_EQ(big.dump().front(), '1');
+  const json edge(static_cast<std::uint64_t>(INT64_MAX));
+  ASSERT_TRUE(edge.is_int());
+  EXPECT_EQ(edge.as_int(), INT64_MAX);
+  EXPECT_TRUE(json(4000000000u).is_int());  // 32-bit unsigned values always fit
+}
+
 TEST(JsonFields, AnEmptyListIsAnEmptyObjectAndTextIsAppended) {
   std::string out = "[";
   eddy::http::json_dump_fields(out, {});

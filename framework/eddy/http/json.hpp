@@ -30,9 +30,19 @@ class json {
   json() noexcept = default;
   json(std::nullptr_t) noexcept {}
   json(bool b) noexcept : v_(b) {}
+  /// An integer. An unsigned one past INT64_MAX is held as a double, as `parse` does with
+  /// such a number (it used to wrap to a negative integer).
   template <class I>
     requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
-  json(I i) noexcept : v_(static_cast<std::int64_t>(i)) {}
+  json(I i) noexcept {
+    if constexpr (std::is_unsigned_v<I> && sizeof(I) >= sizeof(std::int64_t)) {
+      if (i > static_cast<I>(INT64_MAX)) {
+        v_ = static_cast<double>(i);
+        return;
+      }
+    }
+    v_ = static_cast<std::int64_t>(i);
+  }
   json(double d) noexcept : v_(d) {}
   json(float d) noexcept : v_(static_cast<double>(d)) {}
   json(const char* s) : v_(std::string(s)) {}
