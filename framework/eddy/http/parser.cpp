@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string_view>
 #include <limits>
+#include <new>
 
 #include "eddy/http/detail/byte_scan.hpp"
 #include "eddy/http/url_codec.hpp"
@@ -96,45 +97,46 @@ struct parser::impl {
   // A Transfer-Encoding field named a coding other than chunked (gzip, ...): the framing may
   // still be valid, but the body cannot be decoded (501, RFC 9112 6.1).
   bool foreign_coding = false;
-  // The bytes of the feed() in progress.
-  const char* input_begin = nullptr;
-  const char* input_end = nullptr;
-  // The last feed() returned `head` for a chunked message: what follows is its body. Bytes
-  // of it that are not data (chunk-size lines, extensions, trailers) are counted against a
-  // budget, since llhttp bounds none of them: 20 MB of extension, of leading zeros in a
-  // chunk size or of one trailer field were all read (found by a black-box probe).
+  // The last feed() returned `head` for a chunked message: what follows is its body.
   bool chunked_body = false;
-  bool in_last_chunk = false;  // the zero-size chunk was seen: the trailer section
-  std::uint64_t framing_bytes = 0;
-  std::uint64_t chunks = 0;
-  std::size_t trailer_fields = 0;
-  // A trailer value's piece is open (a next piece continues it only across a feed() boundary:
-  // anything else is obsolete line folding), and whether it ran to the end of the input.
-  bool trailer_value_open = false;
-  bool trailer_value_at_end = false;
-  // Where the trailer field's name ended, in this feed() (null once its value began or the
-  // feed ended), and whether an LF came after it in an earlier feed: an empty first line
-  // folded onto the next ("A:\r\n b") shows only there, llhttp reporting the value "b".
-  const char* trailer_name_end = nullptr;
-  bool trailer_in_gap = false;  // between a trailer field's name and its value
-  bool trailer_gap_lf = false;
-  // The framing bytes before the trailer section (unset: no trailer field yet).
-  std::uint64_t framing_before_trailers = UINT64_MAX;
-  // An unquoted chunk extension value ended at a ';' (see on_chunk_extension_value).
-  bool extension_then_semicolon = false;
+  // The state of a chunked body, made at the first one on the connection and kept (8 bytes
+  // per idle connection instead of 80: most never send one). Bytes of the body that are not
+  // data (chunk-size lines, extensions, trailers) are counted against a budget, since
+  // llhttp bounds none of them: 20 MB of extension, of leading zeros in a chunk size or of
+  // one trailer field were all read (found by a black-box probe).
+  struct chunk_state {
+    // The bytes of the feed() in progress.
+    const char* input_begin = nullptr;
+    const char* input_end = nullptr;
+    std::uint64_t framing_bytes = 0;
+    std::uint64_t chunks = 0;
+    // The framing bytes before the trailer section (unset: no trailer field yet).
+    std::uint64_t framing_before_trailers = UINT64_MAX;
+    // Where the trailer field's name ended, in this feed() (null once its value began or
+    // the feed ended), and whether an LF came after it in an earlier feed: an empty first
+    // line folded onto the next ("A:\r\n b") shows only there, llhttp reporting "b".
+    const char* trailer_name_end = nullptr;
+    std::uint32_t trailer_fields = 0;
+    bool in_last_chunk = false;  // the zero-size chunk was seen: the trailer section
+    // A trailer value's piece is open (a next piece continues it only across a feed()
+    // boundary: anything else is obsolete line folding), and whether it ran to the end of
+    // the input.
+    bool trailer_value_open = false;
+    bool trailer_value_at_end = false;
+    bool trailer_in_gap = false;  // between a trailer field's name and its value
+    bool trailer_gap_lf = false;
+    // An unquoted chunk extension value ended at a ';' (see on_chunk_extension_value).
+    bool extension_then_semicolon = false;
+  };
+  std::unique_ptr<chunk_state> chunk;
 
   // Set at the head of a chunked message (not per message: requests without a body, the
-  // usual case, do not pay for it).
-  void start_chunked_body() noexcept {
-    in_last_chunk = false;
-    framing_bytes = 0;
-    chunks = 0;
-    trailer_fields = 0;
-    trailer_value_open = false;
-    trailer_name_end = nullptr;
-    trailer_in_gap = false;
-    trailer_gap_lf = false;
-    framing_before_trailers = UINT64_MAX;
+  // usual case, do not pay for it). False if out of memory.
+  bool start_chunked_body() noexcept {
+    if (!chunk) chunk.reset(new (std::nothrow) chunk_state);
+    if (!chunk) return false;
+    *chunk = chunk_state{};
+    return true;
   }
 
   static parser& self(llhttp_t* p) { return *static_cast<impl*>(p->data)->owner; }
@@ -213,16 +215,16 @@ struct parser::impl {
     return fail(s, s.kind_ == kind::request ? 400 : 502, "empty header field name");
   }
   [[gnu::noinline, gnu::cold]] static int on_trailer_field(parser& s, impl& i, const char* at, std::size_t len) {
-    if (i.in_last_chunk && i.framing_before_trailers == UINT64_MAX) {
+    if (i.chunk->in_last_chunk && i.chunk->framing_before_trailers == UINT64_MAX) {
       // The trailer section starts here: what came before it in this feed is framing too
       // (the last chunk carries no data, so every body piece is before `at`).
       std::uint64_t data = 0;
       for (const buffer_span& piece : s.pieces_) data += piece.length;
-      i.framing_before_trailers = i.framing_bytes + static_cast<std::uint64_t>(at - i.input_begin) - data;
+      i.chunk->framing_before_trailers = i.chunk->framing_bytes + static_cast<std::uint64_t>(at - i.chunk->input_begin) - data;
     }
-    i.trailer_name_end = at + len;
-    i.trailer_in_gap = true;
-    i.trailer_gap_lf = false;
+    i.chunk->trailer_name_end = at + len;
+    i.chunk->trailer_in_gap = true;
+    i.chunk->trailer_gap_lf = false;
     return 0;
   }
   static int on_header_field(llhttp_t* p, const char* at, std::size_t len) {
@@ -249,19 +251,19 @@ struct parser::impl {
   [[gnu::noinline, gnu::cold]] static int on_trailer_value(parser& s, impl& i, const char* at, std::size_t len) {
     if (len == 0) {
       // Where a feed() began inside a value and its first byte ended it (a CR).
-      if (i.trailer_value_open) i.trailer_value_at_end = at == i.input_end;
+      if (i.chunk->trailer_value_open) i.chunk->trailer_value_at_end = at == i.chunk->input_end;
       return 0;
     }
-    if (i.trailer_value_open && !s.skip_fields_ && !(i.trailer_value_at_end && at == i.input_begin)) {
+    if (i.chunk->trailer_value_open && !s.skip_fields_ && !(i.chunk->trailer_value_at_end && at == i.chunk->input_begin)) {
       return obs_fold(s);
     }
-    if (i.trailer_in_gap && !s.skip_fields_) {
-      const char* from = i.trailer_name_end ? i.trailer_name_end : i.input_begin;
-      if (i.trailer_gap_lf || std::memchr(from, '\n', static_cast<std::size_t>(at - from))) return obs_fold(s);
+    if (i.chunk->trailer_in_gap && !s.skip_fields_) {
+      const char* from = i.chunk->trailer_name_end ? i.chunk->trailer_name_end : i.chunk->input_begin;
+      if (i.chunk->trailer_gap_lf || std::memchr(from, '\n', static_cast<std::size_t>(at - from))) return obs_fold(s);
     }
-    i.trailer_in_gap = false;
-    i.trailer_value_open = true;
-    i.trailer_value_at_end = at + len == i.input_end;
+    i.chunk->trailer_in_gap = false;
+    i.chunk->trailer_value_open = true;
+    i.chunk->trailer_value_at_end = at + len == i.chunk->input_end;
     return 0;
   }
   static int on_header_value(llhttp_t* p, const char* at, std::size_t len) {
@@ -301,12 +303,12 @@ struct parser::impl {
     if (!me(p).name_seen) return empty_field_name(s);
     me(p).name_seen = false;
     if (me(p).in_trailers) {
-      me(p).trailer_value_open = false;
-      me(p).trailer_in_gap = false;
-      me(p).trailer_gap_lf = false;
+      me(p).chunk->trailer_value_open = false;
+      me(p).chunk->trailer_in_gap = false;
+      me(p).chunk->trailer_gap_lf = false;
       // The trailer section has the head's limit on fields (its bytes are in the framing
       // budget, checked by feed()).
-      if (++me(p).trailer_fields > s.limits_.max_header_count) {
+      if (++me(p).chunk->trailer_fields > s.limits_.max_header_count) {
         return fail(s, s.kind_ == kind::request ? 431 : 502, "too many trailer fields");
       }
       return 0;
@@ -445,8 +447,8 @@ struct parser::impl {
   }
   static int on_chunk_header(llhttp_t* p) {
     impl& i = me(p);
-    ++i.chunks;
-    if (p->content_length == 0) i.in_last_chunk = true;
+    ++i.chunk->chunks;
+    if (p->content_length == 0) i.chunk->in_last_chunk = true;
     return 0;
   }
   // llhttp 8.1 takes the ';' after an unquoted extension value ("5;a=b;c=d") as the end of
@@ -456,13 +458,13 @@ struct parser::impl {
   // into the extension list.
   static int on_chunk_extension_value(llhttp_t* p, const char* at, std::size_t len) {
     impl& i = me(p);
-    i.extension_then_semicolon = at + len < i.input_end && at[len] == ';';
+    i.chunk->extension_then_semicolon = at + len < i.chunk->input_end && at[len] == ';';
     return 0;
   }
   static int on_chunk_extension_value_complete(llhttp_t* p) {
     impl& i = me(p);
-    if (!i.extension_then_semicolon) return 0;
-    i.extension_then_semicolon = false;
+    if (!i.chunk->extension_then_semicolon) return 0;
+    i.chunk->extension_then_semicolon = false;
     i.paused = pause::extension;
     return HPE_PAUSED;
   }
@@ -472,23 +474,23 @@ struct parser::impl {
     impl& i = *s.impl_;
     std::uint64_t data = 0;
     for (const buffer_span& piece : s.pieces_) data += piece.length;
-    i.framing_bytes += consumed - data;
-    if (i.trailer_in_gap) {
+    i.chunk->framing_bytes += consumed - data;
+    if (i.chunk->trailer_in_gap) {
       // A trailer field's value has not begun: a line break after its name is seen by the
       // value when it comes (on_header_value).
-      const char* from = i.trailer_name_end ? i.trailer_name_end : i.input_begin;
-      i.trailer_gap_lf |= std::memchr(from, '\n', static_cast<std::size_t>(i.input_begin + consumed - from)) != nullptr;
-      i.trailer_name_end = nullptr;
+      const char* from = i.chunk->trailer_name_end ? i.chunk->trailer_name_end : i.chunk->input_begin;
+      i.chunk->trailer_gap_lf |= std::memchr(from, '\n', static_cast<std::size_t>(i.chunk->input_begin + consumed - from)) != nullptr;
+      i.chunk->trailer_name_end = nullptr;
     }
     // Chunk lines: 16 hex digits (more are an overflow), CRLF, CRLF; their extensions share
     // the head's limit. The trailer section has that limit of its own.
     constexpr std::uint64_t per_chunk = 24;
-    const std::uint64_t before = std::min(i.framing_bytes, i.framing_before_trailers);
-    if (before > s.limits_.max_head_bytes + per_chunk * i.chunks) {
+    const std::uint64_t before = std::min(i.chunk->framing_bytes, i.chunk->framing_before_trailers);
+    if (before > s.limits_.max_head_bytes + per_chunk * i.chunk->chunks) {
       fail(s, s.kind_ == kind::request ? 400 : 502, "chunk extensions too long");
       return false;
     }
-    if (i.framing_bytes - before > s.limits_.max_head_bytes) {
+    if (i.chunk->framing_bytes - before > s.limits_.max_head_bytes) {
       fail(s, s.kind_ == kind::request ? 431 : 502, "trailer section too large");
       return false;
     }
@@ -593,9 +595,11 @@ parser::step parser::feed(const char* base, std::size_t from, std::size_t to) {
   static constexpr char no_input = 0;
   const char* begin = base ? base + from : &no_input;
   const char* const end = begin + (to - from);
-  i.input_begin = begin;
-  i.input_end = end;
   const bool chunked_body = i.chunked_body;
+  if (chunked_body) {
+    i.chunk->input_begin = begin;
+    i.chunk->input_end = end;
+  }
   llhttp_errno_t err = llhttp_execute(&i.llhttp, begin, to - from);
   while (err == HPE_PAUSED && i.paused == impl::pause::extension) {
     // Back into the chunk extension list after a ';' (see on_chunk_extension_value): llhttp
@@ -630,7 +634,12 @@ parser::step parser::feed(const char* base, std::size_t from, std::size_t to) {
     if (err == HPE_PAUSED) llhttp_resume(&i.llhttp); else llhttp_resume_after_upgrade(&i.llhttp);
     const bool at_end = i.paused == impl::pause::message_end || err == HPE_PAUSED_UPGRADE;
     i.chunked_body = !at_end && head_.chunked;
-    if (i.chunked_body) i.start_chunked_body();
+    if (i.chunked_body && !i.start_chunked_body()) {
+      i.chunked_body = false;
+      error_status_ = kind_ == kind::request ? 503 : 502;
+      error_reason_ = "out of memory";
+      return {event::error, consumed};
+    }
     return {at_end ? event::message_end : event::head, consumed};
   }
   if (error_status_ == 0) {
