@@ -85,6 +85,11 @@ struct serve_options {
   std::chrono::milliseconds graceful_timeout{15'000};
   /// Connections beyond this are accepted and closed at once.
   std::size_t max_connections = 10'000;
+  /// Request bodies read whole (routes without `stream_body`) that a worker holds in memory
+  /// at once: a body that would take it past this is refused with 503 and its connection
+  /// closed, so that many slow uploads (each up to `limits.max_body_bytes`) cannot take the
+  /// machine's memory. 0: no limit.
+  std::uint64_t max_body_memory = 512ull * 1024 * 1024;
   /// Log one line per request to stdout.
   bool access_log = false;
   /// `Server` header value; empty to omit.

@@ -43,6 +43,8 @@ struct server_state {
   const app* application = nullptr;
   serve_options options;
   std::size_t open_connections = 0;
+  /// Bytes of request bodies being read whole by this worker's connections.
+  std::uint64_t body_memory = 0;
   bool draining = false;
   /// Whose forwarding headers to believe, and the listener's own scheme.
   proxy_trust proxies;
@@ -78,6 +80,8 @@ class connection final : read_buffer, body_source {
       return **ctx.slot;
     };
   }
+
+  ~connection() { release_body(); }
 
   /// While the connection waits for the first byte of a request, `*flag` is true (so that a
   /// draining server can close it at once instead of waiting for the keep-alive timeout).
@@ -296,6 +300,17 @@ class connection final : read_buffer, body_source {
     return false;
   }
 
+  // The worker's account of bodies in memory (`serve_options::max_body_memory`).
+  bool charge_body(std::size_t n) noexcept {
+    body_charge_ += n;
+    server_.body_memory += n;
+    return server_.options.max_body_memory == 0 || server_.body_memory <= server_.options.max_body_memory;
+  }
+  void release_body() noexcept {
+    server_.body_memory -= body_charge_;
+    body_charge_ = 0;
+  }
+
   // Ends a connection whose client may still be sending: a body refused (413, 400) or left
   // unread. Closing a socket with unread bytes makes the kernel reset the connection, and a
   // reset can destroy the answer in the client's receive buffer before it reads it (RFC 9112
@@ -373,7 +388,20 @@ class connection final : read_buffer, body_source {
       auto step = parser_.feed(buf_.get(), parsed, len_);
       parsed += step.consumed;
       bool keep = false;
-      for (auto piece : parser_.body_pieces()) body_.append(piece.in(buf_.get()));
+      if (!parser_.body_pieces().empty()) {
+        std::size_t n = 0;
+        for (auto piece : parser_.body_pieces()) {
+          body_.append(piece.in(buf_.get()));
+          n += piece.length;
+        }
+        if (!charge_body(n)) {
+          // The worker holds `max_body_memory` of bodies already: this one waits for nothing.
+          release_body();
+          error_response(503, "too many request bodies in memory");
+          if (co_await flush()) co_await close_lingering();
+          co_return false;
+        }
+      }
       if (in_body && step.what != parser::event::error) {
         // Body bytes are copied out: reuse their room, keeping the head in place.
         std::memmove(buf_.get() + head_end, buf_.get() + parsed, len_ - parsed);
@@ -431,6 +459,7 @@ class connection final : read_buffer, body_source {
       }
       if (step.what == parser::event::message_end || step.what == parser::event::head) {
         policy_ = {};
+        release_body();  // answered: its body no longer counts
         // The message is done. Pipelined bytes after it are parsed where they are, and moved
         // to the front only before the next read (`compact`): moving them after every
         // message would copy a batch of N requests N/2 times.
@@ -600,6 +629,7 @@ class connection final : read_buffer, body_source {
   int body_error_ = 0;
   std::string_view body_reason_;
   std::uint64_t drained_ = 0;
+  std::uint64_t body_charge_ = 0;  // of server_.body_memory, for the body being read
   request* current_ = nullptr;
   // While a handler waits: its cancel source, and the task watching the client.
   linked_cancel_source* handler_cancel_ = nullptr;
