@@ -220,7 +220,7 @@ TEST_F(FetchCommand, PrintsJsonLinesThatPythonParses) {
 TEST_F(FetchCommand, ReportsEachKindOfFailureClearlyAndExitsWithOne) {
   echo_server server;
   const std::string refused = "http://127.0.0.1:" + std::to_string(unused_port()) + "/";
-  auto r = sh(eddy_exe() + " fetch --no-progress --retries 0 --timeout 0.5 " + quote(server.url("/echo/fine")) + " " +
+  auto r = sh(eddy_exe() + " fetch --no-progress --retries 0 --timeout 3 " + quote(server.url("/echo/fine")) + " " +
               quote(refused) + " " + quote("http://no-such-host.invalid/") + " " + quote(server.url("/slow")) + " " +
               quote("https://127.0.0.1:" + std::to_string(server.port()) + "/") + " " + quote("not a url") + " " +
               quote(server.url("/status/500")));
