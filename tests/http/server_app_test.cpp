@@ -28,6 +28,60 @@ TEST_F(Server, Distinguishes404From405WithAllow) {
   EXPECT_EQ(ok->status, 201);
 }
 
+TEST_F(Server, AnswersOptionsForEveryRoutedPathThroughTheMiddleware) {
+  client c(port());
+  auto r = c.roundtrip("OPTIONS /items HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 204);
+  EXPECT_EQ(r->header("allow").value_or(""), "POST, PUT, OPTIONS");
+  EXPECT_EQ(r->header("content-length"), std::nullopt) << "204 has no body and no length";
+  EXPECT_EQ(r->header("x-trace").value_or(""), "1(2()2)1") << "the middleware sees OPTIONS (no handler body)";
+  // A GET route also allows HEAD; a parameter path and a static directory answer too.
+  auto hello = c.roundtrip("OPTIONS /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(hello);
+  EXPECT_EQ(hello->header("allow").value_or(""), "GET, HEAD, OPTIONS");
+  auto param = c.roundtrip("OPTIONS /n/7 HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(param);
+  EXPECT_EQ(param->status, 204);
+  auto file = c.roundtrip("OPTIONS /static/hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->status, 204);
+  EXPECT_EQ(file->header("allow").value_or(""), "GET, HEAD, OPTIONS");
+  // A 405 names OPTIONS too; a path with no route is still a 404.
+  auto wrong = c.roundtrip("DELETE /items HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 405);
+  EXPECT_EQ(wrong->header("allow").value_or(""), "POST, PUT, OPTIONS");
+  auto missing = c.roundtrip("OPTIONS /nope HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  // OPTIONS * lists what the app routes, not every method there is.
+  auto star = c.roundtrip("OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(star);
+  EXPECT_EQ(star->status, 204);
+  EXPECT_EQ(star->header("allow").value_or(""), "GET, HEAD, POST, PUT, OPTIONS");
+}
+
+TEST(AppOptions, AnOptionsRouteOfItsOwnWins) {
+  test_server server{[](http::app& app) {
+    app.get("/cors", [](request&) -> task<response> { co_return response::text("get"); });
+    app.options("/cors", [](request&) -> task<response> {
+      response r(204);
+      r.headers().add("Access-Control-Allow-Origin", "*");
+      co_return r;
+    });
+  }};
+  client c(server.port());
+  auto r = c.roundtrip("OPTIONS /cors HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 204);
+  EXPECT_EQ(r->header("access-control-allow-origin").value_or(""), "*");
+  EXPECT_EQ(r->header("allow"), std::nullopt);
+  auto star = c.roundtrip("OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(star);
+  EXPECT_EQ(star->header("allow").value_or(""), "GET, HEAD, OPTIONS");
+}
+
 TEST_F(Server, RunsMiddlewareAsAnOnionAndBlueprintMiddlewareInside) {
   client c(port());
   auto r = c.roundtrip(get("/hello"));

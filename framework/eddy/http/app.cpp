@@ -165,6 +165,12 @@ namespace {
 
 const handler not_found_handler = [](request&) -> task<response> { throw error(404); };
 const handler method_not_allowed_handler = [](request&) -> task<response> { throw error(405); };
+// OPTIONS to a path that has routes but none for OPTIONS (RFC 9110 9.3.7): what it allows.
+const handler options_handler = [](request& req) -> task<response> {
+  response r(204);
+  r.headers().add("Allow", allow_header(detail::request_access::allowed_methods(req)));
+  co_return r;
+};
 
 response default_error_response(const request& req, const std::exception_ptr& e, std::uint32_t allowed) {
   try {
@@ -198,7 +204,10 @@ task<response> app::dispatch(request& req, route_match& m) const {
     chain = &routes_[m.route].chain;
     detail::request_access::set_route(req, &m, router_.pattern(m.route));
   } else if (m.result == route_match::kind::method_not_allowed) {
-    final = &method_not_allowed_handler;
+    // Every routed path answers OPTIONS, through the middleware (where CORS headers go).
+    m.allowed |= router::bit(method::options);
+    final = req.method() == method::options ? &options_handler : &method_not_allowed_handler;
+    detail::request_access::set_route(req, &m, {});
   }
   next_handler next;
   next.app_ = this;

@@ -56,7 +56,7 @@ enum class lifecycle { before_start, after_start, before_stop, after_stop };
 /// Per-route options.
 struct route_options {
   /// Name for `url_for`.
-  std::string name;
+  std::string name{};
   /// Run the handler as soon as the request head is in and let it read the body as it
   /// arrives, through `req.body_stream()` (uploads of any size in constant memory); `req.body()`
   /// is then empty. Off: the body is read whole before the handler runs.
@@ -98,14 +98,14 @@ struct serve_options {
   /// "10.0.0.0/8"). `req.remote_address()` and `req.scheme()` come from their `Forwarded` or
   /// `X-Forwarded-For`/`-Proto` headers (see `proxy_trust`); other peers' are ignored. A
   /// malformed entry makes `run`/`serve` throw `std::invalid_argument`.
-  std::vector<std::string> trusted_proxies;
+  std::vector<std::string> trusted_proxies{};
   /// On SIGTERM/SIGINT, `run` first keeps serving this long with `ready()` false (so `/ready`
   /// answers 503 and load balancers stop sending new requests), then stops accepting and
   /// drains for up to `graceful_timeout`.
   std::chrono::milliseconds shutdown_delay{0};
   /// Serve HTTPS with this certificate chain and key (PEM files).
-  std::string tls_cert;
-  std::string tls_key;
+  std::string tls_cert{};
+  std::string tls_key{};
 };
 
 /// A group of routes under a URL prefix with its own middleware (Sanic's Blueprint).
@@ -282,6 +282,8 @@ class app {
   // Used by the server.
   task<void> fire(lifecycle when) const;
   const std::vector<std::size_t>& global_chain() const noexcept { return global_middleware_; }
+  /// What `OPTIONS *` allows: every routed method, and OPTIONS (every routed path answers it).
+  std::uint32_t allowed_methods() const noexcept { return router_.methods() | router::bit(method::options); }
 };
 
 }  // namespace eddy::http

@@ -199,7 +199,12 @@ std::size_t router::add(std::uint32_t methods, std::string_view pattern, std::st
   for (std::size_t m = 0; m < method_count; ++m)
     if (methods & (1u << m)) n->routes[m] = id;
   n->methods |= methods;
+  methods_ |= methods;
   return id;
+}
+
+std::uint32_t router::methods() const noexcept {
+  return methods_ & bit(method::get) ? methods_ | bit(method::head) : methods_;
 }
 
 namespace {

@@ -97,6 +97,9 @@ class router {
 
   /// The pattern registered for `route`.
   const std::string& pattern(std::size_t route) const;
+  /// Every method some route takes, HEAD included where GET is (a `bit` set; for
+  /// `OPTIONS *`).
+  std::uint32_t methods() const noexcept;
   /// How many routes are registered (ids are 0 to `route_count() - 1`).
   std::size_t route_count() const noexcept { return routes_.size(); }
 
@@ -124,6 +127,7 @@ class router {
     const node* leaf = nullptr;
   };
   std::vector<static_slot> static_paths_;
+  std::uint32_t methods_ = 0;  // union of the routes' methods
   bool strict_slashes_;
   bool frozen_ = false;
 };

@@ -30,7 +30,7 @@ bool connection<S>::respond_start(exchange& x, bool streaming_body, bool& keep) 
       // Absolute-form and asterisk-form targets, bad escapes, encoded NULs or slashes.
       if (raw_path == "*" && head.method == method::options) {
         response r(204);
-        r.headers().add("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+        r.headers().add("Allow", allow_header(server_.application->allowed_methods()));
         write_head(out_, r, 0, x.keep, server_.options.server_name, x.http10);
         keep = x.keep;
         return true;

@@ -55,6 +55,8 @@ struct request_access {
   static std::size_t route_id(const request& r) noexcept {
     return r.match_ && r.match_->result == route_match::kind::found ? r.match_->route : SIZE_MAX;
   }
+  /// The methods the matched path takes (a `router::bit` set); 0 when no path matched.
+  static std::uint32_t allowed_methods(const request& r) noexcept { return r.match_ ? r.match_->allowed : 0; }
   static void set_origin(request& r, std::string_view remote, std::string_view scheme) {
     r.remote_ = remote;
     r.scheme_ = scheme;
