@@ -31,6 +31,8 @@ TEST(ServerTimeouts, ClosesAConnectionWhoseBodyStalls) {
   auto start = std::chrono::steady_clock::now();
   EXPECT_TRUE(c.closed_within(5s));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_TRUE(c.pending().starts_with("HTTP/1.1 408 Request Timeout\r\n")) << c.pending();
+  EXPECT_NE(c.pending().find("Connection: close\r\n"), std::string::npos) << c.pending();
 }
 
 TEST(ServerTimeouts, ClosesAConnectionWhosePeerStopsReading) {
@@ -74,6 +76,24 @@ TEST(ServerTimeouts, ClosesAConnectionWhoseHeadStalls) {
   auto start = std::chrono::steady_clock::now();
   EXPECT_TRUE(c.closed_within(5s));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_TRUE(c.pending().starts_with("HTTP/1.1 408 Request Timeout\r\n")) << c.pending();
+}
+
+TEST(ServerTimeouts, AStalledHeadAfterAnsweredPipelinedRequestsGetsA408AfterTheirAnswers) {
+  auto options = standard_options();
+  options.header_timeout = 200ms;
+  test_server server(standard_routes, options);
+  client c(server.port());
+  ASSERT_TRUE(c.send(get("/hello") + get("/n/5") + "GET /n/6 HTTP/1.1\r\nHost"));
+  EXPECT_TRUE(c.closed_within(5s));
+  const std::string& got = c.pending();
+  const auto first = got.find("HTTP/1.1 200");
+  const auto second = got.find("HTTP/1.1 200", first + 1);
+  const auto late = got.find("HTTP/1.1 408");
+  EXPECT_EQ(first, 0u) << got;
+  EXPECT_NE(second, std::string::npos) << got;
+  EXPECT_NE(late, std::string::npos) << got;
+  EXPECT_LT(second, late) << got;
 }
 
 TEST(ServerTimeouts, HeaderTimeoutCountsFromTheStartOfTheHeadNotFromTheLastByte) {
@@ -121,6 +141,7 @@ TEST(ServerTimeouts, ClosesAnIdleKeepAliveConnection) {
   auto start = std::chrono::steady_clock::now();
   EXPECT_TRUE(c.closed_within(5s));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_EQ(c.pending(), "") << "an idle keep-alive connection closes without a word (no 408)";
 }
 
 TEST(ServerTimeouts, AParkedConnectionKeepsItsKeepAliveTimeout) {

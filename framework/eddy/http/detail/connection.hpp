@@ -109,15 +109,19 @@ class connection final : read_buffer, body_source {
       watchdog_.reschedule(keep_alive_until_);  // not the past deadline that made it park
     }
     try {
-      co_return co_await with_deadline(watchdog_, serve());
+      const bool parks = co_await with_deadline(watchdog_, serve());
+      if (parks) co_return true;
     } catch (const timeout_error&) {
-      // Slow or idle peer: just close (nginx does the same).
+      // An idle peer, or one that stopped reading: just close (nginx does the same).
     } catch (const cancelled_error&) {
       // Shutdown or the accept loop went away.
     } catch (const std::exception& e) {
       // A bug in the connection logic must not take the worker down.
       std::fprintf(stderr, "eddy: connection error: %s\n", e.what());
     }
+    // (In a coroutine of its own: GCC 12 never started the task of a second `with_deadline`
+    // awaited here, after the try block above.)
+    if (late_request()) co_await answer_late_request();
     co_return false;
   }
 
@@ -147,8 +151,34 @@ class connection final : read_buffer, body_source {
 
   template <class Rep, class Period>
   void arm(std::chrono::duration<Rep, Period> d) {
+    reading_request_ = false;
     watchdog_.reschedule(eddy::detail::this_loop().now() + std::chrono::ceil<duration>(d));
   }
+  // The header or the body timeout, which is answered with a 408 when it fires.
+  template <class Rep, class Period>
+  void arm_reading(std::chrono::duration<Rep, Period> d) {
+    arm(d);
+    reading_request_ = true;
+  }
+
+  // A request began but did not arrive in time (RFC 9110 15.5.9): say so before closing, as
+  // Sanic and Apache do. The peer reads slowly at worst, so the few bytes fit its socket
+  // buffer at once; the write is bounded by the write timeout all the same.
+  bool late_request() const noexcept { return reading_request_ && watchdog_.expired() && !server_.draining; }
+  task<void> answer_late_request() {
+    out_.clear();
+    error_response(408, "request timeout");
+    arm(server_.options.write_timeout);
+    try {
+      const bool sent = co_await with_deadline(watchdog_, flush());
+      if (sent) {
+        if constexpr (requires { stream_.shutdown_write(); }) (void)stream_.shutdown_write();
+      }
+    } catch (const std::exception&) {
+      // Timed out or cancelled: the connection closes without it.
+    }
+  }
+
 
   // Whether the stream can wait for readability without reading (sockets): only then does
   // an idle connection park.
@@ -163,6 +193,7 @@ class connection final : read_buffer, body_source {
   // after `park_after` to do so. The deadline only moves later while requests keep coming
   // (a store, not a timer operation), so the hot path pays nothing for this.
   void arm_idle() {
+    reading_request_ = false;
     const time_point now = eddy::detail::this_loop().now();
     keep_alive_until_ = now + std::chrono::ceil<duration>(server_.options.keep_alive_timeout);
     if constexpr (parkable) {
@@ -174,7 +205,10 @@ class connection final : read_buffer, body_source {
 
   // While a handler runs, no connection timeout applies (the header/body/keep-alive ones are
   // about the peer, not about the application); writes re-arm the write timeout.
-  void disarm() { watchdog_.reschedule(time_point::max()); }
+  void disarm() {
+    reading_request_ = false;
+    watchdog_.reschedule(time_point::max());
+  }
 
   // Waits for the next request on an idle connection without holding a buffer; false at EOF
   // or on error.
@@ -319,6 +353,7 @@ class connection final : read_buffer, body_source {
   // for at most `linger_total`, and `linger_idle` between reads.
   task<void> close_lingering() {
     if constexpr (requires { stream_.shutdown_write(); }) {
+      reading_request_ = false;
       if (!stream_.shutdown_write() || server_.draining) co_return;
       const time_point until = eddy::detail::this_loop().now() + std::chrono::ceil<duration>(linger_total);
       acquire_buffer();
@@ -435,7 +470,7 @@ class connection final : read_buffer, body_source {
           head_end = parsed;
           body_.clear();
           spare_strings::take(body_);  // a parked connection handed its buffer in
-          arm(server_.options.body_timeout);
+          arm_reading(server_.options.body_timeout);
           if (expects_continue && !sent_continue) {
             // The body will be read (it is within limits, and a route takes it): invite the
             // client to send it.
@@ -482,7 +517,7 @@ class connection final : read_buffer, body_source {
         // the server buffer all the responses (it stops reading until this batch is out).
         if (out_.size() >= max_batched_output && !co_await flush()) co_return false;
         if (len_ > 0) {  // pipelined bytes: the next head has begun
-          arm(server_.options.header_timeout);
+          arm_reading(server_.options.header_timeout);
           head_clock = true;
           continue;
         }
@@ -498,12 +533,12 @@ class connection final : read_buffer, body_source {
       compact();
       if (server_.draining && parser_.idle() && len_ == 0) co_return false;
       if (in_body) {
-        arm(server_.options.body_timeout);  // between body reads
+        arm_reading(server_.options.body_timeout);  // between body reads
       } else if (parser_.idle() && len_ == 0) {
         arm_idle();
         head_clock = false;
       } else if (!head_clock) {
-        arm(server_.options.header_timeout);
+        arm_reading(server_.options.header_timeout);
         head_clock = true;
       }
       const bool idle = !in_body && parser_.idle() && len_ == 0;
@@ -639,6 +674,7 @@ class connection final : read_buffer, body_source {
   // When the keep-alive time of an idle connection ends, and whether it is parked.
   time_point keep_alive_until_{};
   bool parked_ = false;
+  bool reading_request_ = false;  // the watchdog is the header or the body timeout (a 408)
   // What opening a response stream needs, in the exchange of the request in flight.
   stream_context* stream_ctx_ = nullptr;
   // `serve`'s cancellation (shutdown, timeouts), which every handler's own token follows.
