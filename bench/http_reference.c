@@ -153,10 +153,11 @@ static void on_writable(int ep, struct conn* c) {
 }
 
 int main(int argc, char** argv) {
-  int port = argc > 1 ? atoi(argv[1]) : 8080;
-  if (port < 0 || port > 65535) {
-    fprintf(stderr, "usage: %s [port]\n", argv[0]);
-    return 2;
+  char* end = NULL;
+  long port = argc > 1 ? strtol(argv[1], &end, 10) : 8080;
+  if (argc > 2 || (argc > 1 && (end == argv[1] || *end != '\0')) || port < 0 || port > 65535) {
+    fprintf(stderr, "usage: %s [port]   (the speed-of-light HTTP server; 0 = any port)\n", argv[0]);
+    return argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) ? 0 : 2;
   }
   signal(SIGPIPE, SIG_IGN);
   int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

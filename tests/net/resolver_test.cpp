@@ -2,12 +2,17 @@
 // eddy-test-labels: threads
 #include <eddy/net/resolver.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include <eddy/net/tcp_listener.hpp>
 #include <eddy/net/tcp_stream.hpp>
 #include <eddy/runtime/sleep.hpp>
 #include <eddy/core/awaitable_traits.hpp>
+#include <eddy/bridge/thread_pool.hpp>
 #include <eddy/runtime/spawn.hpp>
 
 #include "support/test_loop.hpp"
@@ -74,10 +79,31 @@ TEST(Resolver, ConnectByNameFallsBackAcrossAddresses) {
 TEST(Resolver, CancelledLookupEndsAtOnce) {
   run_real([]() -> task<> {
     resolver::clear_cache();
+    // Every worker busy: the lookup waits in the queue, so it cannot have finished before the
+    // cancel (a failing lookup takes a millisecond here, and once took less than one loop
+    // turn on a loaded CI machine).
+    eddy::thread_pool& pool = eddy::default_thread_pool();
+    std::atomic<std::size_t> started{0};
+    std::atomic<bool> release{false};
+    for (std::size_t i = 0; i < pool.size(); ++i) {
+      EXPECT_TRUE(pool.submit([&] {
+        started.fetch_add(1);
+        while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }));
+    }
+    while (started.load() < pool.size()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    // Should the cancel not drop the queued lookup, the workers are freed after 2 s and the
+    // test fails on the lookup's own error rather than hanging.
+    auto releaser = eddy::spawn([&]() -> task<> {
+      co_await eddy::sleep_for(std::chrono::seconds(2));
+      release.store(true);
+    }());
     auto h = eddy::spawn(resolver::resolve("example.invalid", 80));
-    co_await eddy::yield();  // the lookup has started and waits for its worker thread
+    co_await eddy::yield();  // the lookup has started and waits for a worker thread
     h.cancel();
     auto r = co_await h;
+    release.store(true);
+    releaser.cancel();
     EXPECT_EQ(r.error(), errc::operation_canceled);
   }());
 }
