@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -83,26 +84,29 @@ TEST(Resolver, CancelledLookupEndsAtOnce) {
     // cancel (a failing lookup takes a millisecond here, and once took less than one loop
     // turn on a loaded CI machine).
     eddy::thread_pool& pool = eddy::default_thread_pool();
-    std::atomic<std::size_t> started{0};
-    std::atomic<bool> release{false};
+    struct gate {
+      std::atomic<std::size_t> started{0};
+      std::atomic<bool> open{false};
+    };
+    auto g = std::make_shared<gate>();  // the workers may still look at it after this frame ends
     for (std::size_t i = 0; i < pool.size(); ++i) {
-      EXPECT_TRUE(pool.submit([&] {
-        started.fetch_add(1);
-        while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      EXPECT_TRUE(pool.submit([g] {
+        g->started.fetch_add(1);
+        while (!g->open.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }));
     }
-    while (started.load() < pool.size()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (g->started.load() < pool.size()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     // Should the cancel not drop the queued lookup, the workers are freed after 2 s and the
     // test fails on the lookup's own error rather than hanging.
-    auto releaser = eddy::spawn([&]() -> task<> {
+    auto releaser = eddy::spawn([](std::shared_ptr<gate> later) -> task<> {
       co_await eddy::sleep_for(std::chrono::seconds(2));
-      release.store(true);
-    }());
+      later->open.store(true);
+    }(g));
     auto h = eddy::spawn(resolver::resolve("example.invalid", 80));
     co_await eddy::yield();  // the lookup has started and waits for a worker thread
     h.cancel();
     auto r = co_await h;
-    release.store(true);
+    g->open.store(true);
     releaser.cancel();
     EXPECT_EQ(r.error(), errc::operation_canceled);
   }());
