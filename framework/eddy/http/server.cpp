@@ -209,6 +209,11 @@ void app::run(serve_options options) {
     w->listener = std::make_unique<tcp_listener>(*w->loop, at, lo);
     workers.push_back(std::move(w));
   }
+  // SIGINT/SIGTERM are caught from before the start is announced: a signal sent as soon as
+  // the line is read (or as soon as the first request is answered, which the bound listeners
+  // allow) would otherwise find the default action and kill the process without a drain.
+  event_loop signal_loop;
+  signals stop_signals(signal_loop, {SIGINT, SIGTERM});
   const auto bound = workers[0]->listener->local_address();
   std::printf("eddy: app=%s event=started url=%s://%s workers=%u\n", name_.c_str(),
               options.tls_cert.empty() ? "http" : "https", bound.to_string().c_str(), n);
@@ -226,11 +231,8 @@ void app::run(serve_options options) {
   }
 
   // The main thread waits for SIGINT/SIGTERM; a second one ends the process at once.
-  auto wait_for_signal = []() -> task<int> {
-    signals sigs({SIGINT, SIGTERM});
-    co_return co_await sigs.wait();
-  };
-  int sig = eddy::run(wait_for_signal(), {.cancel_on_sigint = false});
+  auto wait_for_signal = [](signals& sigs) -> task<int> { co_return co_await sigs.wait(); };
+  const int sig = run_until_complete(signal_loop, wait_for_signal(stop_signals));
   std::printf("eddy: app=%s event=stopping signal=%d\n", name_.c_str(), sig);
   std::fflush(stdout);
   std::signal(SIGINT, [](int) { std::_Exit(130); });
