@@ -231,8 +231,7 @@ void app::run(serve_options options) {
   }
 
   // The main thread waits for SIGINT/SIGTERM; a second one ends the process at once.
-  auto wait_for_signal = [](signals& sigs) -> task<int> { co_return co_await sigs.wait(); };
-  const int sig = run_until_complete(signal_loop, wait_for_signal(stop_signals));
+  const int sig = run_until_complete(signal_loop, stop_signals.wait());
   std::printf("eddy: app=%s event=stopping signal=%d\n", name_.c_str(), sig);
   std::fflush(stdout);
   std::signal(SIGINT, [](int) { std::_Exit(130); });
