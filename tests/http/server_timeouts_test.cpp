@@ -118,6 +118,7 @@ TEST(ServerTimeouts, HeaderTimeoutCountsFromTheStartOfTheHeadNotFromTheLastByte)
 TEST(ServerTimeouts, BodyTimeoutAppliesBetweenReadsNotToTheWholeBody) {
   auto options = standard_options();
   options.body_timeout = 500ms;
+  options.body_min_rate = 0;  // 10 bytes a second is far below any useful minimum rate
   test_server server(standard_routes, options);
   client c(server.port());
   ASSERT_TRUE(c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n"));
@@ -128,6 +129,50 @@ TEST(ServerTimeouts, BodyTimeoutAppliesBetweenReadsNotToTheWholeBody) {
   auto r = c.read_response();
   ASSERT_TRUE(r) << "a steadily arriving body was cut off";
   EXPECT_EQ(r->body, "0123456789");
+}
+
+TEST(ServerTimeouts, ABodyDrippingInBelowTheMinimumRateGetsA408) {
+  // Each gap is well under the body timeout, but 1,000 bytes at 10 a second would take
+  // 100 s: the body must be in within 500 ms plus 1 s per 100 bytes received.
+  auto options = standard_options();
+  options.body_timeout = 500ms;
+  options.body_min_rate = 100;
+  test_server server(standard_routes, options);
+  client c(server.port());
+  ASSERT_TRUE(c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n"));
+  const auto start = std::chrono::steady_clock::now();
+  bool closed = false;
+  while (std::chrono::steady_clock::now() - start < 20s) {
+    if (c.closed_within(100ms) || !c.send("x")) {
+      closed = true;
+      break;
+    }
+  }
+  EXPECT_TRUE(closed) << "a body dripping in at 10 bytes a second was never cut off";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+  EXPECT_TRUE(c.pending().starts_with("HTTP/1.1 408 Request Timeout\r\n")) << c.pending();
+}
+
+TEST(ServerTimeouts, ABodyAtTheMinimumRateIsRead) {
+  // 40 bytes in pieces of 4 every 100 ms is 40 bytes a second, over a minimum of 20: the
+  // whole second it takes is earned, though it is twice the body timeout.
+  auto options = standard_options();
+  options.body_timeout = 500ms;
+  options.body_min_rate = 20;
+  test_server server(standard_routes, options);
+  client c(server.port());
+  ASSERT_TRUE(c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 40\r\n\r\n"));
+  std::string sent;
+  for (int i = 0; i < 10; ++i) {
+    std::this_thread::sleep_for(100ms);
+    const std::string piece = "ab" + std::to_string(10 + i);
+    ASSERT_TRUE(c.send(piece));
+    sent += piece;
+  }
+  auto r = c.read_response();
+  ASSERT_TRUE(r) << "a body arriving above the minimum rate was cut off";
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, sent);
 }
 
 TEST(ServerTimeouts, ClosesAnIdleKeepAliveConnection) {

@@ -77,6 +77,11 @@ struct serve_options {
   std::chrono::milliseconds header_timeout{60'000};
   /// Time allowed between body reads.
   std::chrono::milliseconds body_timeout{60'000};
+  /// A body read whole (not `stream_body`) must also arrive within `body_timeout` plus the
+  /// time its bytes take at this rate, in bytes per second (Apache's `MinRate`), so that a
+  /// body dripping in a byte now and then cannot hold a connection for hours: 408. 0: no
+  /// bound but `body_timeout` between reads. (A streamed body's handler sets its pace.)
+  std::uint32_t body_min_rate = 500;
   /// An idle keep-alive connection is closed after this long.
   std::chrono::milliseconds keep_alive_timeout{75'000};
   /// Time allowed for each write of a response to make progress.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -158,6 +160,22 @@ class connection final : read_buffer, body_source {
   template <class Rep, class Period>
   void arm_reading(std::chrono::duration<Rep, Period> d) {
     arm(d);
+    reading_request_ = true;
+  }
+
+  // While a body is read whole, since `started`: the body timeout between reads, bounded by
+  // `body_min_rate` (see serve_options) over the whole body.
+  void arm_body(time_point started) {
+    const serve_options& o = server_.options;
+    const time_point now = eddy::detail::this_loop().now();
+    time_point until = now + std::chrono::ceil<duration>(o.body_timeout);
+    if (o.body_min_rate > 0) {
+      // Capped at a year, far beyond any body limit's worth, so the sum cannot overflow.
+      const double seconds = std::min(static_cast<double>(body_.size()) / o.body_min_rate, 365.0 * 24 * 3600);
+      const auto earned = std::chrono::ceil<duration>(std::chrono::duration<double>(seconds));
+      until = std::min(until, started + std::chrono::ceil<duration>(o.body_timeout) + earned);
+    }
+    watchdog_.reschedule(until);
     reading_request_ = true;
   }
 

@@ -18,6 +18,7 @@ task<bool> connection<S>::serve() {
   // The header timeout runs from the first byte of a head to its end, not per read: a peer
   // trickling one byte at a time must not keep it from firing (slowloris).
   bool head_clock = false;
+  time_point body_started{};  // of the body being read whole (`body_min_rate`)
   std::size_t turns = 0;
   serve_token_ = co_await this_task::token();
   // The request being answered (see `exchange`).
@@ -78,7 +79,8 @@ task<bool> connection<S>::serve() {
         head_end = parsed;
         body_.clear();
         spare_strings::take(body_);  // a parked connection handed its buffer in
-        arm_reading(server_.options.body_timeout);
+        body_started = eddy::detail::this_loop().now();
+        arm_body(body_started);
         if (expects_continue && !sent_continue) {
           // The body will be read (it is within limits, and a route takes it): invite the
           // client to send it.
@@ -141,7 +143,7 @@ task<bool> connection<S>::serve() {
     compact();
     if (server_.draining && parser_.idle() && len_ == 0) co_return false;
     if (in_body) {
-      arm_reading(server_.options.body_timeout);  // between body reads
+      arm_body(body_started);  // between body reads
     } else if (parser_.idle() && len_ == 0) {
       arm_idle();
       head_clock = false;
