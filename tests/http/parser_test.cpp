@@ -403,6 +403,55 @@ TEST(Parser, ARebasedPartialHeadKeepsItsFieldsAndLimits) {
   }
 }
 
+TEST(Parser, AResetParserParsesLikeANewOneWithItsNewLimits) {
+  // What a used parser may be left in when its connection ends: cut in a chunked body, in a
+  // head, after an error, or with a body-limit hook. After `reset` (how a server reuses it
+  // for the next connection) none of it shows.
+  const std::vector<std::string> endings = {
+      "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
+      "GET /a HTTP/1.1\r\nHost: h\r\nX-Cut: ",
+      "GET /a HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+      "POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\nbo",
+  };
+  static int hook_calls = 0;
+  for (const std::string& ending : endings) {
+    parser p(parser::kind::request);
+    p.set_body_limit_hook([](void*, const eddy::http::message_head&, const char*) -> std::uint64_t {
+      ++hook_calls;
+      return 0;
+    }, nullptr);
+    p.feed(ending.data(), 0, ending.size());
+    hook_calls = 0;
+    parser_limits limits;
+    limits.max_target_bytes = 16;
+    limits.max_body_bytes = 8;
+    p.reset(limits);
+    EXPECT_TRUE(p.idle()) << ending;
+    EXPECT_EQ(p.error_status(), 0) << ending;
+    const std::string good = "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc";
+    auto head = p.feed(good.data(), 0, good.size());
+    ASSERT_EQ(head.what, parser::event::head) << ending << ": " << p.error_reason();
+    EXPECT_EQ(hook_calls, 0) << "the hook was dropped";
+    EXPECT_EQ(p.head().target.in(good.data()), "/b");
+    EXPECT_FALSE(p.head().expect_continue);
+    ASSERT_EQ(p.head().headers.size(), 2u);
+    auto end = p.feed(good.data(), head.consumed, good.size());
+    ASSERT_EQ(end.what, parser::event::message_end) << ending;
+    std::string body;
+    for (auto piece : p.body_pieces()) body += piece.in(good.data());
+    EXPECT_EQ(body, "abc");
+    // The new limits hold: a body over 8 bytes, then (reset again) a target over 16.
+    p.reset(limits);
+    const std::string big = "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 9\r\n\r\n";
+    EXPECT_EQ(p.feed(big.data(), 0, big.size()).what, parser::event::error);
+    EXPECT_EQ(p.error_status(), 413);
+    p.reset(limits);
+    const std::string long_target = "GET /0123456789abcdefgh HTTP/1.1\r\nHost: h\r\n\r\n";
+    EXPECT_EQ(p.feed(long_target.data(), 0, long_target.size()).what, parser::event::error);
+    EXPECT_EQ(p.error_status(), 414);
+  }
+}
+
 TEST(Parser, TrailerFieldsAreCheckedButNotAddedToTheHead) {
   // The head's fields are read at message end too; a trailer among them would be a span into
   // body bytes the server has already dropped from its buffer.

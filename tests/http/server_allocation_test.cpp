@@ -7,9 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <cstdlib>
 #include <new>
 #include <string_view>
+#include <vector>
 
 #include "http/server_fixture.hpp"
 
@@ -104,6 +106,25 @@ TEST(ServerAllocations, JsonFromFieldsAllocatesNothingOnceWarm) {
   allocations_for(c, 256, true, "/json", body);
   EXPECT_EQ(allocations_for(c, 1000, false, "/json", body), 0) << "allocations in 1,000 keep-alive requests";
   EXPECT_EQ(allocations_for(c, 256, true, "/json", body), 0) << "allocations in 256 pipelined requests";
+}
+
+TEST(ServerAllocations, ParkedConnectionsWakeAndParkWithoutAllocating) {
+#if !EDDY_FRAME_CACHE
+  GTEST_SKIP() << "coroutine frames are not cached in this build (AddressSanitizer)";
+#endif
+  test_server server{plaintext_app};
+  // Over `park_at_once_above` (256) open connections, an idle one parks as soon as it is
+  // answered, giving up its state: every request below wakes a parked connection, which
+  // makes its state again (from the per-thread pools) and parks once more.
+  constexpr int connections = 300;
+  std::vector<std::unique_ptr<client>> clients;
+  for (int i = 0; i < connections; ++i) clients.push_back(std::make_unique<client>(server.port()));
+  for (int round = 0; round < 2; ++round)
+    for (auto& c : clients) allocations_for(*c, 1, false);  // warm, with every connection open
+  long woken = 0;
+  for (int round = 0; round < 3; ++round)
+    for (auto& c : clients) woken += allocations_for(*c, 1, false);
+  EXPECT_EQ(woken, 0) << "allocations in " << 3 * connections << " requests, each on a parked connection";
 }
 
 TEST(ServerAllocations, TheCounterSeesServerAllocations) {

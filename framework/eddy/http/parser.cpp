@@ -63,6 +63,36 @@ parser::parser(parser&& o) noexcept
   if (impl_) impl_->owner = this;
 }
 
+void parser::reset(parser_limits limits) noexcept {
+  impl& i = *impl_;
+  llhttp_reset(&i.llhttp);  // the start state; the type, the settings and `data` are kept
+  i.paused = impl::pause::none;
+  i.field_open = false;
+  i.name_seen = false;
+  i.in_trailers = false;
+  i.foreign_coding = false;
+  i.chunked_body = false;
+  limits_ = limits;
+  auto headers = std::move(head_.headers);
+  headers.clear();
+  head_ = message_head{};
+  head_.headers = std::move(headers);
+  pieces_.clear();
+  base_ = nullptr;
+  head_start_ = 0;
+  head_started_ = false;
+  idle_ = true;
+  expect_no_body_ = false;
+  skip_fields_ = false;
+  after_cr_ = false;
+  body_received_ = 0;
+  body_limit_ = 0;
+  body_limit_hook_ = nullptr;
+  body_limit_ctx_ = nullptr;
+  error_status_ = 0;
+  error_reason_ = {};
+}
+
 parser& parser::operator=(parser&& o) noexcept {
   if (this != &o) {
     this->~parser();

@@ -104,6 +104,16 @@ class parser {
   /// relative to `base`. Returns at the first event (see the class comment).
   step feed(const char* base, std::size_t from, std::size_t to);
 
+  /// Back to the start state, for a new stream of messages (a new connection) with `limits`:
+  /// a message in progress, an error, the body-limit hook and the per-message settings are
+  /// dropped; the capacity of the head's vectors is kept. A request parser that was used is
+  /// then as good as a new one, without its allocations.
+  void reset(parser_limits limits) noexcept;
+  /// Which messages it parses.
+  kind message_kind() const noexcept { return kind_; }
+  /// False for a parser that was moved from (it may then only be destroyed or assigned to).
+  bool valid() const noexcept { return impl_ != nullptr; }
+
   /// Signals end of input (the peer closed). Completes a close-delimited response body
   /// (`message_end`); returns `need_more` if nothing was in progress, `error` if a message was
   /// cut short.

@@ -59,15 +59,26 @@ std::string peer_of(const tcp_stream& stream) {
 
 // Plain and TLS connections are separate coroutines so that a plain connection's frame does
 // not carry the TLS objects (frames hold every local of every branch). A plain connection's
-// task is the only frame an idle keep-alive connection has: it parks here between requests
-// (see `connection::run`), so that frame is most of an idle connection's memory.
+// task is all that an idle keep-alive connection has besides its socket: it parks here
+// between requests (see `connection::run`), without the connection's state, which exists
+// only while it serves.
 task<void> serve_plain(tcp_stream stream, detail::server_state& state, conn_list& conns, conn_list::iterator self) {
+  using connection = detail::connection<tcp_stream>;
   connection_opened(state);
   {
-    detail::connection<tcp_stream> c(stream, state, peer_of(stream));
-    c.set_idle_flag(&self->idle);
-    while (co_await c.run()) {
-      if (!co_await c.wait_for_request()) break;  // the keep-alive timeout, shutdown, a failed socket
+    const std::string remote = peer_of(stream);
+    time_point keep_alive_until{};  // of a parked connection
+    for (;;) {
+      auto c = std::make_unique<connection>(stream, state, remote, keep_alive_until);
+      c->set_idle_flag(&self->idle);
+      if (!co_await c->run()) break;
+      keep_alive_until = c->keep_alive_until();
+      c.reset();
+      // Parked. A draining server closes idle connections instead of waiting for them.
+      self->idle = true;
+      const bool woke = static_cast<bool>(co_await stream.wait_readable_until(keep_alive_until));
+      self->idle = false;
+      if (!woke) break;  // the keep-alive timeout, shutdown, a failed socket
     }
   }
   stream.close();
@@ -81,7 +92,7 @@ task<void> serve_tls(tcp_stream stream, detail::server_state& state, conn_list& 
   {
     tls_stream<tcp_stream> secure(std::move(stream), tls);
     if (co_await secure.handshake()) {
-      detail::connection<tls_stream<tcp_stream>> c(secure, state, std::move(remote));
+      detail::connection<tls_stream<tcp_stream>> c(secure, state, remote);
       c.set_idle_flag(&self->idle);
       co_await c.run();
       co_await shield(secure.shutdown());

@@ -26,6 +26,7 @@
 #include "eddy/http/detail/read_buffer.hpp"
 #include "eddy/http/detail/request_access.hpp"
 #include "eddy/http/detail/request_probe.hpp"
+#include "eddy/http/detail/spare_parsers.hpp"
 #include "eddy/http/detail/spare_strings.hpp"
 #include "eddy/http/detail/wire.hpp"
 #include "eddy/http/headers.hpp"
@@ -58,13 +59,24 @@ struct server_state {
 /// One HTTP/1.1 connection over any byte stream: reads, parses (pipelined requests are handled
 /// in order and their responses written together), dispatches, writes; keep-alive, timeouts,
 /// 100-continue, HEAD, errors with the right status and `Connection: close`.
+///
+/// Its state exists only while it serves: an idle keep-alive connection of a socket is parked
+/// without it (see `run`). Its parser and strings come from, and go back to, per-thread pools,
+/// and the object itself from the thread's frame cache, so that making one costs no malloc.
 template <byte_stream S>
 class connection final : read_buffer, body_source {
  public:
-  connection(S& stream, server_state& server, std::string remote)
-      : stream_(stream), server_(server), parser_(parser::kind::request, server.options.limits),
-        remote_(std::move(remote)),
-        watchdog_(eddy::detail::this_loop().now() + std::chrono::ceil<duration>(server.options.keep_alive_timeout)) {
+  /// `remote` (the peer's address) must outlive the connection. `keep_alive_until`: for a
+  /// connection made when a parked one wakes, when its keep-alive time ends (else it starts
+  /// now).
+  connection(S& stream, server_state& server, std::string_view remote, time_point keep_alive_until = {})
+      : stream_(stream), server_(server), parser_(spare_parsers::take(server.options.limits)),
+        remote_(remote),
+        watchdog_(keep_alive_until != time_point{}
+                      ? keep_alive_until
+                      : eddy::detail::this_loop().now() + std::chrono::ceil<duration>(server.options.keep_alive_timeout)),
+        keep_alive_until_(keep_alive_until) {
+    spare_strings::take(out_);
     // Routes with their own body policy (streaming, own limit) are looked up from the head,
     // before the body is read; apps without any pay nothing.
     if (server.application->has_body_policies()) parser_.set_body_limit_hook(&body_limit_for, this);
@@ -83,7 +95,16 @@ class connection final : read_buffer, body_source {
     };
   }
 
-  ~connection() { release_body(); }
+  ~connection() {
+    release_body();
+    spare_strings::stash(out_);
+    spare_strings::stash(body_);
+    spare_strings::stash(path_);
+    spare_parsers::stash(parser_);
+  }
+
+  static void* operator new(std::size_t size) { return eddy::detail::allocate_frame(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { eddy::detail::deallocate_frame(p, size); }
 
   /// While the connection waits for the first byte of a request, `*flag` is true (so that a
   /// draining server can close it at once instead of waiting for the keep-alive timeout).
@@ -95,21 +116,16 @@ class connection final : read_buffer, body_source {
   /// Serves requests until the peer closes, an error, a timeout or shutdown (false), or until
   /// the connection has been idle between requests for `park_after` (true; only for streams
   /// that can wait for readability without reading, i.e. sockets). Never throws for I/O.
+  /// Either way the object is spent afterwards: destroy it.
   ///
-  /// The caller then parks the connection with `wait_for_request()`, in the caller's own
-  /// frame, and calls `run()` again when it wakes: while parked, none of the coroutine
-  /// frames of serving exist, nor a read buffer, nor the output buffers, so that an idle
-  /// keep-alive connection costs little memory. A connection that is busy, or whose client
-  /// sends its next request within `park_after`, waits where it is and pays nothing for this.
+  /// After true, the caller parks the connection: it destroys this object, waits for the
+  /// socket to become readable until `keep_alive_until()` in its own frame, and then serves
+  /// with a new object made with that time. While parked, nothing of the connection's state
+  /// exists (no coroutine frame of serving, no parser, no buffers), so an idle keep-alive
+  /// connection costs little more than its socket. A connection that is busy, or whose
+  /// client sends its next request within `park_after`, waits where it is and pays nothing.
   task<bool> run() {
     if (idle_flag_) *idle_flag_ = false;
-    if (parked_) {
-      // An output buffer like the one handed in when the connection parked (the body and
-      // path strings take one when they need it).
-      parked_ = false;
-      spare_strings::take(out_);
-      watchdog_.reschedule(keep_alive_until_);  // not the past deadline that made it park
-    }
     try {
       const bool parks = co_await with_deadline(watchdog_, serve());
       if (parks) co_return true;
@@ -127,16 +143,8 @@ class connection final : read_buffer, body_source {
     co_return false;
   }
 
-  /// After `run()` returned true: waits until the next request may have arrived (an empty
-  /// result), the keep-alive timeout (`errc::timed_out`), shutdown or a failed socket: then
-  /// close the connection. The wait lives in the caller's frame.
-  auto wait_for_request() noexcept
-    requires requires(S& s) { s.wait_readable_until(time_point{}); }
-  {
-    // A draining server closes connections that are idle instead of waiting for them.
-    if (idle_flag_) *idle_flag_ = true;
-    return stream_.wait_readable_until(keep_alive_until_);
-  }
+  /// After `run()` returned true: when the keep-alive time of the idle connection ends.
+  time_point keep_alive_until() const noexcept { return keep_alive_until_; }
 
   /// How long a connection waits for its next request in place before it parks.
   static constexpr std::chrono::milliseconds park_after{500};
@@ -294,16 +302,7 @@ class connection final : read_buffer, body_source {
     } else {
       release_buffer();
     }
-    park_buffers();
     return 0;
-  }
-
-  // Parking: the buffers go back to their per-thread pools (`run` takes some back).
-  void park_buffers() noexcept {
-    spare_strings::stash(out_);
-    spare_strings::stash(body_);
-    spare_strings::stash(path_);
-    parked_ = true;
   }
 
   // Before a read: drops the bytes of the messages answered since the last one, moving what
@@ -462,7 +461,7 @@ class connection final : read_buffer, body_source {
   S& stream_;
   server_state& server_;
   parser parser_;
-  std::string remote_;
+  std::string_view remote_;
   // The keep-alive, header, body and write timeouts: one timer, moved at each phase.
   deadline watchdog_;
   std::string body_;
@@ -492,9 +491,8 @@ class connection final : read_buffer, body_source {
   std::optional<join_handle<void>> watcher_;
   bool peer_gone_ = false;
   bool* idle_flag_ = nullptr;
-  // When the keep-alive time of an idle connection ends, and whether it is parked.
+  // When the keep-alive time of an idle connection ends.
   time_point keep_alive_until_{};
-  bool parked_ = false;
   bool reading_request_ = false;  // the watchdog is the header or the body timeout (a 408)
   // What opening a response stream needs, in the exchange of the request in flight.
   stream_context* stream_ctx_ = nullptr;

@@ -202,7 +202,6 @@ task<bool> connection<S>::serve() {
         // Idle for `park_after` (the watchdog fired, but the keep-alive time is not over):
         // park, without this coroutine (see `run`).
         if (idle && watchdog_.expired() && eddy::detail::this_loop().now() < keep_alive_until_) {
-          park_buffers();
           co_return true;
         }
       }
