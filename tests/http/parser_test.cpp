@@ -403,11 +403,19 @@ TEST(Parser, ARebasedPartialHeadKeepsItsFieldsAndLimits) {
   }
 }
 
-TEST(Parser, AResetParserParsesLikeANewOneWithItsNewLimits) {
+class ParserReuse : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ParserReuse, AParserUsedBeforeParsesLikeANewOneWithItsNewLimits) {
   // What a used parser may be left in when its connection ends: cut in a chunked body, in a
-  // head, after an error, or with a body-limit hook. After `reset` (how a server reuses it
-  // for the next connection) none of it shows.
+  // head, after an error, after a last message (keep-alive, `Connection: close`, HTTP/1.0),
+  // with a body-limit hook. After `reset`, or `reuse` (how a server hands it to the next
+  // connection), none of it shows.
+  const bool full = GetParam();
   const std::vector<std::string> endings = {
+      "GET /a HTTP/1.1\r\nHost: h\r\n\r\n",
+      "GET /a HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+      "GET /a HTTP/1.0\r\n\r\n",
+      "GET /a HTTP/1.1\r\nHost: h\r\n\r\n\r",
       "POST /a HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
       "GET /a HTTP/1.1\r\nHost: h\r\nX-Cut: ",
       "GET /a HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
@@ -420,13 +428,18 @@ TEST(Parser, AResetParserParsesLikeANewOneWithItsNewLimits) {
       ++hook_calls;
       return 0;
     }, nullptr);
-    p.feed(ending.data(), 0, ending.size());
+    for (std::size_t at = 0; at < ending.size();) {
+      const auto step = p.feed(ending.data(), at, ending.size());
+      if (step.what == parser::event::error) break;
+      at += step.consumed;
+    }
     hook_calls = 0;
     parser_limits limits;
     limits.max_target_bytes = 16;
     limits.max_body_bytes = 8;
-    p.reset(limits);
-    EXPECT_TRUE(p.idle()) << ending;
+    const auto renew = [&] { full ? p.reset(limits) : p.reuse(limits); };
+    renew();
+    EXPECT_TRUE(p.at_rest()) << ending;
     EXPECT_EQ(p.error_status(), 0) << ending;
     const std::string good = "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc";
     auto head = p.feed(good.data(), 0, good.size());
@@ -440,17 +453,20 @@ TEST(Parser, AResetParserParsesLikeANewOneWithItsNewLimits) {
     std::string body;
     for (auto piece : p.body_pieces()) body += piece.in(good.data());
     EXPECT_EQ(body, "abc");
-    // The new limits hold: a body over 8 bytes, then (reset again) a target over 16.
-    p.reset(limits);
+    // The new limits hold: a body over 8 bytes, then (renewed again) a target over 16.
+    renew();
     const std::string big = "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 9\r\n\r\n";
     EXPECT_EQ(p.feed(big.data(), 0, big.size()).what, parser::event::error);
     EXPECT_EQ(p.error_status(), 413);
-    p.reset(limits);
+    renew();
     const std::string long_target = "GET /0123456789abcdefgh HTTP/1.1\r\nHost: h\r\n\r\n";
     EXPECT_EQ(p.feed(long_target.data(), 0, long_target.size()).what, parser::event::error);
     EXPECT_EQ(p.error_status(), 414);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(ResetAndReuse, ParserReuse, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Reset" : "Reuse"; });
 
 TEST(Parser, TrailerFieldsAreCheckedButNotAddedToTheHead) {
   // The head's fields are read at message end too; a trailer among them would be a span into

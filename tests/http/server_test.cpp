@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "http/server_fixture.hpp"
 
 namespace {
@@ -20,6 +22,23 @@ TEST_F(Server, ServesSeveralRequestsOnOneKeepAliveConnection) {
     EXPECT_NE(r->header("connection").value_or(""), "close");
   }
   EXPECT_FALSE(c.closed_within(100ms));
+}
+
+TEST_F(Server, IgnoresAnEmptyLineBetweenRequestsThatArrivesInTwoReads) {
+  // RFC 9112 2.2: an empty line before a request line is ignored, even when its CR ends one
+  // read and its LF begins the next (the connection must not hand its parser back, or
+  // park, in between: a new parser would take the lone LF for a bad line end).
+  client c(port());
+  ASSERT_TRUE(c.send(get("/n/1") + "\r"));
+  auto first = c.read_response();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->body, "1");
+  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(c.send("\n" + get("/n/2")));
+  auto second = c.read_response();
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 200);
+  EXPECT_EQ(second->body, "2");
 }
 
 TEST_F(Server, AddsDateServerAndContentLengthHeaders) {

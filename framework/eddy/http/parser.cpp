@@ -93,6 +93,17 @@ void parser::reset(parser_limits limits) noexcept {
   error_reason_ = {};
 }
 
+void parser::reuse(parser_limits limits) noexcept {
+  if (!at_rest() || error_status_ != 0 || !head_.keep_alive || head_.upgrade || expect_no_body_) {
+    reset(limits);
+    return;
+  }
+  limits_ = limits;
+  skip_fields_ = false;
+  body_limit_hook_ = nullptr;
+  body_limit_ctx_ = nullptr;
+}
+
 parser& parser::operator=(parser&& o) noexcept {
   if (this != &o) {
     this->~parser();

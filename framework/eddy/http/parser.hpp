@@ -109,6 +109,10 @@ class parser {
   /// dropped; the capacity of the head's vectors is kept. A request parser that was used is
   /// then as good as a new one, without its allocations.
   void reset(parser_limits limits) noexcept;
+  /// The same for a parser about to be reused, done cheaply where it can be: one at rest after
+  /// keep-alive messages (the state it parses a connection's next request in) only takes the
+  /// new limits and drops the hook and the settings; any other gets a full `reset`.
+  void reuse(parser_limits limits) noexcept;
   /// Which messages it parses.
   kind message_kind() const noexcept { return kind_; }
   /// False for a parser that was moved from (it may then only be destroyed or assigned to).
@@ -151,6 +155,9 @@ class parser {
   std::uint64_t body_received() const noexcept { return body_received_; }
   /// True between messages (no partial message buffered).
   bool idle() const noexcept { return idle_; }
+  /// Between messages and not inside an empty line (a CR before its LF): `reset` would lose
+  /// nothing of what was fed.
+  bool at_rest() const noexcept { return idle_ && !after_cr_; }
 
   /// The status a server should answer with after `event::error` (400, 413, 414, 431, 501,
   /// 505), and a short description naming the problem.

@@ -70,16 +70,11 @@ class connection final : read_buffer, body_source {
   /// connection made when a parked one wakes, when its keep-alive time ends (else it starts
   /// now).
   connection(S& stream, server_state& server, std::string_view remote, time_point keep_alive_until = {})
-      : stream_(stream), server_(server), parser_(spare_parsers::take(server.options.limits)),
-        remote_(remote),
+      : stream_(stream), server_(server), remote_(remote),
         watchdog_(keep_alive_until != time_point{}
                       ? keep_alive_until
                       : eddy::detail::this_loop().now() + std::chrono::ceil<duration>(server.options.keep_alive_timeout)),
         keep_alive_until_(keep_alive_until) {
-    spare_strings::take(out_);
-    // Routes with their own body policy (streaming, own limit) are looked up from the head,
-    // before the body is read; apps without any pay nothing.
-    if (server.application->has_body_policies()) parser_.set_body_limit_hook(&body_limit_for, this);
     // `req.stream(...)` in a handler: opens the response stream of the request in flight.
     // Set once; it captures one pointer, so it is stored inline.
     stream_factory_ = [this](int status, std::string_view type) -> response_stream& {
@@ -305,10 +300,27 @@ class connection final : read_buffer, body_source {
     return 0;
   }
 
+  // A request is coming (bytes arrived, or are about to be read): a parser, and an output
+  // buffer, from this thread's spares. While the connection waits for its next request it
+  // holds neither (`disengage`): they go to the next connection with a request, still in
+  // the CPU's cache, instead of each connection touching its own cold ones.
+  void engage() {
+    parser_ = spare_parsers::take(server_.options.limits);
+    // Routes with their own body policy (streaming, own limit) are looked up from the head,
+    // before the body is read; apps without any pay nothing.
+    if (server_.application->has_body_policies()) parser_->set_body_limit_hook(&body_limit_for, this);
+    spare_strings::take(out_);
+  }
+  // Between requests, with nothing buffered and nothing to write (see `engage`).
+  void disengage() noexcept {
+    spare_parsers::stash(parser_);
+    spare_strings::stash(out_);
+  }
+
   // Before a read: drops the bytes of the messages answered since the last one, moving what
   // follows (a partial message, its spans with it) to the front of the buffer.
   void compact() noexcept {
-    if (parser_.idle() && parsed_ == len_) {
+    if (parser_->idle() && parsed_ == len_) {
       len_ = 0;  // nothing pending at all (say, empty lines between pipelined requests)
       parsed_ = 0;
       msg_start_ = 0;
@@ -316,7 +328,7 @@ class connection final : read_buffer, body_source {
     }
     if (msg_start_ == 0) return;
     std::memmove(buf_.get(), buf_.get() + msg_start_, len_ - msg_start_);
-    parser_.rebase(msg_start_);
+    parser_->rebase(msg_start_);
     len_ -= msg_start_;
     parsed_ -= msg_start_;
     if (head_end_ >= msg_start_) head_end_ -= msg_start_;
@@ -432,8 +444,8 @@ class connection final : read_buffer, body_source {
   task<body_piece> pull() override;
 
   // ---- answering a request: connection_respond.hpp ----
-  // The request in flight lives in an `exchange` (exchange.hpp), in the frame of `serve` (or
-  // of `respond`).
+  // The request in flight lives in an `exchange` (exchange.hpp), held by `serve` (or by
+  // `respond`).
   // Runs the handler for the parsed request and serializes its response into out_. True when
   // that is done (`keep`: whether the connection stays open), false when the rest is to be
   // awaited with `respond_finish(x)`.
@@ -460,7 +472,8 @@ class connection final : read_buffer, body_source {
 
   S& stream_;
   server_state& server_;
-  parser parser_;
+  // Held only while there is a request to parse, see `engage` (null while idle).
+  std::unique_ptr<parser> parser_;
   std::string_view remote_;
   // The keep-alive, header, body and write timeouts: one timer, moved at each phase.
   deadline watchdog_;

@@ -45,7 +45,7 @@ task<bool> connection<S>::respond_streaming() {
   next_piece_ = 0;
   // 100 Continue only once the handler asks for the body (RFC 9110 10.1.1); never to
   // HTTP/1.0 clients.
-  continue_pending_ = parser_.head().expect_continue && parser_.head().version_minor >= 1;
+  continue_pending_ = parser_->head().expect_continue && parser_->head().version_minor >= 1;
   body_.clear();
   bool keep = co_await respond(true);
   if (body_done_ || body_error_) co_return keep && body_done_;
@@ -86,13 +86,13 @@ task<body_piece> connection<S>::pull() {
     len_ = head_end_ + (len_ - parsed_);
     parsed_ = head_end_;
     if (parsed_ < len_) {
-      auto step = parser_.feed(buf_.get(), parsed_, len_);
+      auto step = parser_->feed(buf_.get(), parsed_, len_);
       parsed_ += step.consumed;
-      auto ps = parser_.body_pieces();
+      auto ps = parser_->body_pieces();
       pieces_.assign(ps.begin(), ps.end());
       if (step.what == parser::event::error) {
-        body_error_ = parser_.error_status();
-        body_reason_ = parser_.error_reason();
+        body_error_ = parser_->error_status();
+        body_reason_ = parser_->error_reason();
         pieces_.clear();  // nothing of a malformed body is handed out
       } else if (step.what == parser::event::message_end) {
         body_done_ = true;

@@ -15,7 +15,7 @@ namespace eddy::http::detail {
 // when the rest must be awaited with `respond_finish(x)`.
 template <byte_stream S>
 bool connection<S>::respond_start(exchange& x, bool streaming_body, bool& keep) {
-  const message_head& head = parser_.head();
+  const message_head& head = parser_->head();
   const auto [raw_path, query, normal] = split_target(head, buf_.get());
   x.keep = head.keep_alive && !server_.draining;
   x.http10 = head.version_minor == 0;
@@ -184,10 +184,10 @@ int connection<S>::respond_tail(exchange& x) {
 // `respond_start` and `respond_finish` in a frame of their own (streamed request bodies).
 template <byte_stream S>
 task<bool> connection<S>::respond(bool streaming_body) {
-  exchange x(server_.metrics);
+  const std::unique_ptr<exchange> x(new exchange(server_.metrics));
   bool keep = false;
-  if (respond_start(x, streaming_body, keep)) co_return keep;
-  co_return co_await respond_finish(x);
+  if (respond_start(*x, streaming_body, keep)) co_return keep;
+  co_return co_await respond_finish(*x);
 }
 
 // Sends a file body: sendfile(2) where the stream is a plain socket, else read and written

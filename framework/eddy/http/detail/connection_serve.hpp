@@ -22,19 +22,20 @@ task<bool> connection<S>::serve() {
   std::size_t turns = 0;
   serve_token_ = co_await this_task::token();
   // The request being answered (see `exchange`).
-  std::optional<exchange> ongoing;
+  std::unique_ptr<exchange> ongoing;
   for (;;) {
     // While input is always there, every await below completes at once, and where the
     // compiler does not turn symmetric transfer into a tail call (-O0, sanitizers) each
     // one nests a stack frame: a busy pipelining client would overflow the stack. Going
     // back to the loop now and then unwinds it (and lets other connections run).
     if (++turns % 32 == 0) co_await eddy::yield();
-    auto step = parser_.feed(buf_.get(), parsed, len_);
+    if (!parser_) engage();
+    auto step = parser_->feed(buf_.get(), parsed, len_);
     parsed += step.consumed;
     bool keep = false;
-    if (!parser_.body_pieces().empty()) {
+    if (!parser_->body_pieces().empty()) {
       std::size_t n = 0;
-      for (auto piece : parser_.body_pieces()) {
+      for (auto piece : parser_->body_pieces()) {
         body_.append(piece.in(buf_.get()));
         n += piece.length;
       }
@@ -54,17 +55,17 @@ task<bool> connection<S>::serve() {
     }
     switch (step.what) {
       case parser::event::error:
-        error_response(parser_.error_status(), parser_.error_reason());
+        error_response(parser_->error_status(), parser_->error_reason());
         if (co_await flush()) co_await close_lingering();
         co_return false;
       case parser::event::head: {
         // Never to HTTP/1.0 clients, which do not know 1xx responses (RFC 9110 10.1.1).
-        const bool expects_continue = parser_.head().expect_continue && parser_.head().version_minor >= 1;
+        const bool expects_continue = parser_->head().expect_continue && parser_->head().version_minor >= 1;
         // A client waiting for 100 Continue to a request no route takes gets its 404 or 405
         // at once, without the invitation (RFC 9110 10.1.1): answered as a streamed body
         // that nobody reads, so the body is never asked for and the connection closes.
         if (expects_continue && !policy_.stream && !sent_continue &&
-            !(server_.application->has_body_policies() ? policy_ : route_policy(parser_.head(), buf_.get())).routed) {
+            !(server_.application->has_body_policies() ? policy_ : route_policy(parser_->head(), buf_.get())).routed) {
           policy_.stream = true;
         }
         if (policy_.stream) {
@@ -94,7 +95,8 @@ task<bool> connection<S>::serve() {
         if (!in_body) body_.clear();
         in_body = false;
         sent_continue = false;
-        exchange& x = ongoing.emplace(server_.metrics);
+        ongoing.reset(new exchange(server_.metrics));
+        exchange& x = *ongoing;
         if (!respond_start(x, false, keep)) keep = co_await respond_finish(x);
         ongoing.reset();
         break;
@@ -115,7 +117,7 @@ task<bool> connection<S>::serve() {
       msg_start_ = parsed;
       if (!keep) {
         const bool flushed = co_await flush();
-        if (flushed && !parser_.idle()) {
+        if (flushed && !parser_->idle()) {
           co_await close_lingering();  // a body is left unread
         } else if constexpr (requires { stream_.shutdown_write(); }) {
           (void)stream_.shutdown_write();
@@ -141,17 +143,19 @@ task<bool> connection<S>::serve() {
       head_clock = false;  // a flush armed the write timeout: re-arm below
     }
     compact();
-    if (server_.draining && parser_.idle() && len_ == 0) co_return false;
+    if (server_.draining && parser_->idle() && len_ == 0) co_return false;
     if (in_body) {
       arm_body(body_started);  // between body reads
-    } else if (parser_.idle() && len_ == 0) {
+    } else if (parser_->idle() && len_ == 0) {
       arm_idle();
       head_clock = false;
     } else if (!head_clock) {
       arm_reading(server_.options.header_timeout);
       head_clock = true;
     }
-    const bool idle = !in_body && parser_.idle() && len_ == 0;
+    // (An empty line cut after its CR is not idle: the parser must see the LF.)
+    const bool idle = !in_body && parser_->at_rest() && len_ == 0;
+    if (idle) disengage();
     if (idle_flag_) *idle_flag_ = idle;
     bool got;
     if constexpr (requires(std::span<char> b) {

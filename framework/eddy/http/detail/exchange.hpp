@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "eddy/core/cancellation.hpp"
+#include "eddy/core/task.hpp"
 #include "eddy/http/detail/handler_guard.hpp"
 #include "eddy/http/detail/metrics_shard.hpp"
 #include "eddy/http/detail/request_probe.hpp"
@@ -25,8 +26,11 @@ struct stream_context {
 };
 
 /// One request in flight on a server connection: what its handler sees and what answering it
-/// needs. It lives in the frame of the connection's serving coroutine, so that a handler that
-/// finishes without waiting is answered without a coroutine frame of its own.
+/// needs; a handler that finishes without waiting is answered with it, without a coroutine
+/// frame of its own. Made for each request from the thread's frame cache, which hands out
+/// the block freed last: a request answered without waiting (the common case) uses the same
+/// block as the one before it, on whichever connection, so its ~900 bytes stay in the CPU's
+/// cache instead of each of many connections touching its own cold copy.
 struct exchange {
   explicit exchange(metrics_shard* metrics) noexcept : probe(metrics) {}
   exchange(const exchange&) = delete;
@@ -34,6 +38,8 @@ struct exchange {
   ~exchange() {
     if (current) *current = nullptr;
   }
+  static void* operator new(std::size_t size) { return eddy::detail::allocate_frame(size); }
+  static void operator delete(void* p, std::size_t size) noexcept { eddy::detail::deallocate_frame(p, size); }
   linked_cancel_source handler_cancel;
   request req;
   request_probe probe;
