@@ -28,7 +28,9 @@ class read_buffer {
     if (want <= cap_) return;
     std::size_t cap = cap_ ? cap_ * 2 : 2 * read_chunk;
     while (cap < want) cap *= 2;
-    auto next = std::make_unique<char[]>(cap);
+    // Not zeroed: a request touches only the pages it fills, so that thousands of busy
+    // connections with small requests do not each commit all of their buffer.
+    std::unique_ptr<char[]> next(new char[cap]);
     if (len_) std::memcpy(next.get(), buf_.get(), len_);
     buf_ = std::move(next);
     cap_ = cap;
