@@ -470,6 +470,9 @@ class connection final : read_buffer, body_source {
   task<void> watch_peer();
   void log(const request& req, int status, std::size_t bytes);
 
+  // What every request touches comes first, so that it shares few cache lines (with many
+  // connections, each request finds its connection's lines cold); the streamed-body state and
+  // the rest that most requests never touch follow.
   S& stream_;
   server_state& server_;
   // Held only while there is a request to parse, see `engage` (null while idle).
@@ -477,9 +480,8 @@ class connection final : read_buffer, body_source {
   std::string_view remote_;
   // The keep-alive, header, body and write timeouts: one timer, moved at each phase.
   deadline watchdog_;
-  std::string body_;
-  std::string path_;
   std::string out_;
+  std::string body_;
   // Bytes of the buffer parsed so far, and (while a body is read) where the head ends.
   std::size_t parsed_ = 0;
   std::size_t head_end_ = 0;
@@ -487,6 +489,21 @@ class connection final : read_buffer, body_source {
   std::size_t msg_start_ = 0;
   // The route's body policy, found from the head by `body_limit_for`.
   app::body_policy policy_{};
+  std::uint64_t body_charge_ = 0;  // of server_.body_memory, for the body being read
+  request* current_ = nullptr;
+  // While a handler waits: its cancel source (and `watcher_`, the task watching the client).
+  linked_cancel_source* handler_cancel_ = nullptr;
+  bool peer_gone_ = false;
+  bool reading_request_ = false;  // the watchdog is the header or the body timeout (a 408)
+  bool* idle_flag_ = nullptr;
+  // When the keep-alive time of an idle connection ends.
+  time_point keep_alive_until_{};
+  // What opening a response stream needs, in the exchange of the request in flight.
+  stream_context* stream_ctx_ = nullptr;
+  // `serve`'s cancellation (shutdown, timeouts), which every handler's own token follows.
+  cancel_token serve_token_;
+  std::string path_;
+  std::optional<join_handle<void>> watcher_;
   // Streamed bodies (`pull`): pieces of the last parse not yet handed out, and the state.
   static constexpr std::uint64_t max_drained_body = 4 * 1024 * 1024;
   static constexpr std::size_t min_body_read = 4096;
@@ -497,20 +514,6 @@ class connection final : read_buffer, body_source {
   int body_error_ = 0;
   std::string_view body_reason_;
   std::uint64_t drained_ = 0;
-  std::uint64_t body_charge_ = 0;  // of server_.body_memory, for the body being read
-  request* current_ = nullptr;
-  // While a handler waits: its cancel source, and the task watching the client.
-  linked_cancel_source* handler_cancel_ = nullptr;
-  std::optional<join_handle<void>> watcher_;
-  bool peer_gone_ = false;
-  bool* idle_flag_ = nullptr;
-  // When the keep-alive time of an idle connection ends.
-  time_point keep_alive_until_{};
-  bool reading_request_ = false;  // the watchdog is the header or the body timeout (a 408)
-  // What opening a response stream needs, in the exchange of the request in flight.
-  stream_context* stream_ctx_ = nullptr;
-  // `serve`'s cancellation (shutdown, timeouts), which every handler's own token follows.
-  cancel_token serve_token_;
   unique_function<response_stream&(int, std::string_view)> stream_factory_;
 };
 

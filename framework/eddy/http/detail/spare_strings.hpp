@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,7 +34,10 @@ class spare_strings {
         s.clear();
         p.bytes += s.capacity();
         p.strings.push_back(std::move(s));
-        s = std::string();
+        // Emptied without a heap buffer whatever the move left (a destroy and a default
+        // construction: cheaper than assigning a new string).
+        s.~basic_string();
+        new (&s) std::string();
         return;
       } catch (...) {
         p.bytes -= s.capacity();
