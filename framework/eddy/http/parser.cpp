@@ -63,6 +63,13 @@ parser::parser(parser&& o) noexcept
   if (impl_) impl_->owner = this;
 }
 
+void parser::clear_head() noexcept {
+  auto headers = std::move(head_.headers);
+  headers.clear();
+  head_ = message_head{};
+  head_.headers = std::move(headers);
+}
+
 void parser::reset(parser_limits limits) noexcept {
   impl& i = *impl_;
   llhttp_reset(&i.llhttp);  // the start state; the type, the settings and `data` are kept
@@ -73,10 +80,7 @@ void parser::reset(parser_limits limits) noexcept {
   i.foreign_coding = false;
   i.chunked_body = false;
   limits_ = limits;
-  auto headers = std::move(head_.headers);
-  headers.clear();
-  head_ = message_head{};
-  head_.headers = std::move(headers);
+  clear_head();
   pieces_.clear();
   base_ = nullptr;
   head_start_ = 0;

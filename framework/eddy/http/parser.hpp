@@ -113,10 +113,6 @@ class parser {
   /// keep-alive messages (the state it parses a connection's next request in) only takes the
   /// new limits and drops the hook and the settings; any other gets a full `reset`.
   void reuse(parser_limits limits) noexcept;
-  /// Which messages it parses.
-  kind message_kind() const noexcept { return kind_; }
-  /// False for a parser that was moved from (it may then only be destroyed or assigned to).
-  bool valid() const noexcept { return impl_ != nullptr; }
 
   /// Signals end of input (the peer closed). Completes a close-delimited response body
   /// (`message_end`); returns `need_more` if nothing was in progress, `error` if a message was
@@ -169,6 +165,8 @@ class parser {
 
  private:
   friend struct impl;
+  // An empty head for the next message; the fields' vector keeps its capacity.
+  void clear_head() noexcept;
   std::unique_ptr<impl> impl_;
   kind kind_;
   parser_limits limits_;

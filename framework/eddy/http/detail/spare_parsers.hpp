@@ -28,10 +28,10 @@ class spare_parsers {
     return p;
   }
 
-  /// Keeps `p` (a request parser) for reuse if there is room, else frees it; `p` is null after.
+  /// Keeps `p` (one `take` gave) for reuse if there is room, else frees it; `p` is null after.
   static void stash(std::unique_ptr<parser>& p) noexcept {
     kept& k = this_thread();
-    if (p && k.count < max_kept && p->valid() && p->message_kind() == parser::kind::request) {
+    if (p && k.count < max_kept) {
       k.slots[k.count++] = p.release();
     } else {
       p.reset();
